@@ -1,0 +1,318 @@
+//! The transport: sends one request and reads its whole response.
+//!
+//! Everything above the transport (auth, timeouts, retry, breaker, limiter)
+//! is the client's; a transport only moves bytes and says, when it fails,
+//! how far the exchange got. The default is [`ReqwestTransport`]; the
+//! testkit supplies an in-process one for tests on paused time.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::BoxError;
+
+/// A boxed, `Send` future, as returned by [`Transport::send`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The default cap on a response body: 10 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 10 * 1024 * 1024;
+
+/// Sends one HTTP request and returns the response with its body fully
+/// read.
+///
+/// An implementation must:
+/// - send the request as given: no redirects followed, no retries, no
+///   added authentication;
+/// - read the whole response body before returning, failing with
+///   [`TransportErrorKind::BodyTooLarge`] when it exceeds its cap
+///   (default [`DEFAULT_MAX_RESPONSE_BODY`]);
+/// - say how far the exchange got when it fails (see
+///   [`TransportErrorKind`]), because that decides whether a retry may
+///   duplicate a side effect;
+/// - be cancel-safe: the client drops the future on a timeout.
+///
+/// ```
+/// use integrate::{Bytes, Transport, TransportError};
+/// use integrate::transport::BoxFuture;
+///
+/// /// Answers every request with `204 No Content`.
+/// struct NoContent;
+///
+/// impl Transport for NoContent {
+///     fn send(
+///         &self,
+///         _request: http::Request<Bytes>,
+///     ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+///         Box::pin(async {
+///             Ok(http::Response::builder().status(204).body(Bytes::new()).unwrap())
+///         })
+///     }
+/// }
+/// ```
+pub trait Transport: Send + Sync + 'static {
+    /// Sends `request` and reads the whole response.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>>;
+}
+
+/// How far an exchange got before the transport failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// Nothing was sent: DNS failure, connection refused, connect timeout,
+    /// TLS handshake I/O failure. Safe to retry for any method.
+    Connect,
+    /// The server's TLS certificate was rejected. Nothing was sent; never
+    /// retried.
+    CertificateRejected,
+    /// The request was (possibly) sent and the connection was lost before
+    /// the response head arrived.
+    Network,
+    /// The connection was reset or closed while the body was read, or the
+    /// body was shorter than its `Content-Length`.
+    Body,
+    /// The body was larger than the transport's cap. Not retried: the next
+    /// attempt would read the same body.
+    BodyTooLarge,
+}
+
+/// A transport failure: how far the exchange got, and the cause.
+///
+/// The cause must not contain URLs or credentials.
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Option<BoxError>,
+}
+
+impl TransportError {
+    /// A failure of the given kind with a cause.
+    pub fn new(kind: TransportErrorKind, source: impl Into<BoxError>) -> Self {
+        TransportError {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// A failure of the given kind with no further cause.
+    #[must_use]
+    pub fn from_kind(kind: TransportErrorKind) -> Self {
+        TransportError { kind, source: None }
+    }
+
+    /// Nothing was sent.
+    pub fn connect(source: impl Into<BoxError>) -> Self {
+        Self::new(TransportErrorKind::Connect, source)
+    }
+
+    /// Sent; lost before the response head.
+    pub fn network(source: impl Into<BoxError>) -> Self {
+        Self::new(TransportErrorKind::Network, source)
+    }
+
+    /// Lost or truncated while reading the body.
+    pub fn body(source: impl Into<BoxError>) -> Self {
+        Self::new(TransportErrorKind::Body, source)
+    }
+
+    /// The body exceeded `limit` bytes.
+    #[must_use]
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("response body larger than {limit} bytes"),
+        )
+    }
+
+    /// How far the exchange got.
+    #[must_use]
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether a retry may succeed (before the method is considered).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportErrorKind::Connect | TransportErrorKind::Network | TransportErrorKind::Body
+        )
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => "connection failed before the request was sent",
+            TransportErrorKind::CertificateRejected => "the server's TLS certificate was rejected",
+            TransportErrorKind::Network => "connection lost before the response head",
+            TransportErrorKind::Body => "connection lost while reading the response body",
+            TransportErrorKind::BodyTooLarge => "response body over the size cap",
+        };
+        f.write_str(what)
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The default transport: a [`reqwest::Client`].
+///
+/// Built by the client builder with no redirects, no proxy, and the
+/// builder's connect timeout. When you pass your own `reqwest::Client`
+/// with `.http_client(..)`, build it with
+/// `redirect(reqwest::redirect::Policy::none())`: integrate reports a 3xx
+/// as an error and never follows it.
+#[derive(Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl fmt::Debug for ReqwestTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReqwestTransport")
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReqwestTransport {
+    /// Wraps a `reqwest::Client`, with the default body cap.
+    #[must_use]
+    pub fn new(client: reqwest::Client) -> Self {
+        ReqwestTransport {
+            client,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+
+    /// Sets the largest response body read, in bytes.
+    #[must_use]
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Builds the default `reqwest::Client`: no redirects, no proxy, the
+    /// given connect timeout, rustls with the ring provider.
+    pub(crate) fn default_client(
+        connect_timeout: std::time::Duration,
+    ) -> Result<reqwest::Client, crate::Error> {
+        #[cfg(feature = "rustls")]
+        {
+            // Installs ring as the process default only if no provider has
+            // been installed; an application's own choice wins.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(connect_timeout)
+            .build()
+            .map_err(|e| {
+                crate::Error::config("could not build the HTTP client").with_source(e.without_url())
+            })
+    }
+
+    async fn exchange(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let request = reqwest::Request::try_from(request).map_err(|e| {
+            TransportError::new(TransportErrorKind::Connect, e.without_url())
+        })?;
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(classify_send_error)?;
+        let limit = self.max_body;
+        if let Some(len) = response.content_length()
+            && len > limit as u64
+        {
+            return Err(TransportError::body_too_large(limit));
+        }
+        let capacity = response
+            .content_length()
+            .map_or(0, |len| usize::try_from(len).unwrap_or(limit).min(limit));
+        let mut body = BytesMut::with_capacity(capacity);
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| TransportError::body(e.without_url()))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(TransportError::body_too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut builder = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        builder
+            .body(body.freeze())
+            .map_err(|e| TransportError::body(e.to_string()))
+    }
+}
+
+fn classify_send_error(err: reqwest::Error) -> TransportError {
+    let kind = if is_certificate_rejection(&err) {
+        TransportErrorKind::CertificateRejected
+    } else if err.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        TransportErrorKind::Network
+    };
+    TransportError::new(kind, err.without_url())
+}
+
+fn is_certificate_rejection(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && is_certificate_rejection(inner)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+impl Transport for ReqwestTransport {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+        Box::pin(self.exchange(request))
+    }
+}
