@@ -7,6 +7,7 @@ mod client;
 pub mod error;
 mod resilience;
 mod telemetry;
+mod time;
 pub mod transport;
 pub mod webhook;
 

@@ -16,6 +16,8 @@ pub use http::Method;
 pub use serde;
 pub use std::time::Duration;
 
+pub use crate::time::clock_reads;
+
 /// What an `#[integration]` trait declares: the defaults of its builder.
 #[derive(Debug, Clone)]
 pub struct Declaration {

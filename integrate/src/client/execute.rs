@@ -162,7 +162,7 @@ impl ClientInner {
 
     /// The retry loop under the total deadline.
     async fn run(&self, prepared: Prepared) -> Result<Response<Bytes>> {
-        let start = Instant::now();
+        let start = crate::time::now();
         let deadline = start
             .checked_add(prepared.total_timeout)
             .unwrap_or_else(far_future);
@@ -227,7 +227,7 @@ impl ClientInner {
                 }
                 _ => (policy.delay(*attempts), WaitReason::Backoff),
             };
-            now = Instant::now();
+            now = crate::time::now();
             let resume = match now.checked_add(delay) {
                 Some(resume) if resume <= deadline => resume,
                 // Never sleep past the deadline: end now with this error.
@@ -287,7 +287,7 @@ fn status_error(response: http::Response<Bytes>) -> Error {
 }
 
 fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    crate::time::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 #[cfg(test)]
