@@ -21,6 +21,36 @@ fn limiter(requests: u32, per: Duration, burst: u32) -> Rc<RateLimiter> {
 }
 
 /// Starts (as offsets from `t0`) of attempts that arrive at `arrivals`
+/// offsets and give up waiting at `give_up` offsets (`None`: never, or
+/// when the attempt gave up), in arrival order.
+async fn run_giving_up(
+    limiter: &Rc<RateLimiter>,
+    t0: Instant,
+    arrivals: &[u64],
+    give_up: &[Option<u64>],
+) -> Vec<Option<Duration>> {
+    let starts = Rc::new(RefCell::new(vec![None; arrivals.len()]));
+    let local = tokio::task::LocalSet::new();
+    for i in 0..arrivals.len() {
+        let limiter = limiter.clone();
+        let starts = starts.clone();
+        let arrival = t0 + ms(arrivals[i]);
+        let give_up = give_up[i].map_or(t0 + HOUR, |g| arrival + ms(g));
+        local.spawn_local(async move {
+            tokio::time::sleep_until(arrival).await;
+            let acquire = limiter.acquire(Instant::now(), Instant::now() + HOUR);
+            if let Ok(result) = tokio::time::timeout_at(give_up, acquire).await {
+                result.expect("a deadline an hour away is never reached");
+                starts.borrow_mut()[i] = Some(Instant::now() - t0);
+            }
+        });
+        local.run_until(tokio::task::yield_now()).await;
+    }
+    local.await;
+    starts.take()
+}
+
+/// Starts (as offsets from `t0`) of attempts that arrive at `arrivals`
 /// offsets, in arrival order (ties keep their order in the slice).
 async fn run(limiter: &Rc<RateLimiter>, t0: Instant, arrivals: &[u64]) -> Vec<Duration> {
     let starts = Rc::new(RefCell::new(vec![None; arrivals.len()]));
@@ -126,6 +156,63 @@ proptest! {
             run(&limiter, Instant::now(), &arrivals).await
         });
         check_rules(requests, per, burst, &arrivals, &starts);
+    }
+
+    #[test]
+    fn waiters_giving_up_keep_the_rules_the_order_and_speed_up_the_rest(
+        requests in prop::sample::select(vec![1u32, 2, 5, 10]),
+        burst_is_requests in any::<bool>(),
+        mut attempts in prop::collection::vec(
+            (0u64..2000, prop::option::weighted(0.3, 1u64..500)),
+            1..40,
+        ),
+    ) {
+        attempts.sort_unstable_by_key(|a| a.0);
+        let arrivals: Vec<u64> = attempts.iter().map(|a| a.0).collect();
+        let give_up: Vec<Option<u64>> = attempts.iter().map(|a| a.1).collect();
+        let per = Duration::from_secs(1);
+        let burst = if burst_is_requests { requests } else { 1 };
+        let (with, without) = paused_runtime().block_on(async {
+            let t0 = Instant::now();
+            let with = run_giving_up(&limiter(requests, per, burst), t0, &arrivals, &give_up).await;
+            let t1 = Instant::now() + HOUR;
+            tokio::time::sleep_until(t1).await;
+            let without = run(&limiter(requests, per, burst), t1, &arrivals).await;
+            (with, without)
+        });
+        let started: Vec<(u64, Duration)> = arrivals
+            .iter()
+            .zip(&with)
+            .filter_map(|(&a, s)| s.map(|s| (a, s)))
+            .collect();
+        let r = requests as usize;
+        let interval = per / requests;
+        let tolerance = interval * (burst - 1);
+        let mut tat = Duration::ZERO;
+        for (k, &(arrival, start)) in started.iter().enumerate() {
+            prop_assert!(start >= ms(arrival));
+            if k > 0 {
+                prop_assert!(start >= started[k - 1].1, "arrival order: {:?}", started);
+            }
+            if k >= r {
+                prop_assert!(start - started[k - r].1 >= per, "window: {:?}", started);
+            }
+            prop_assert!(start + tolerance >= tat, "burst: {:?}", started);
+            tat = tat.max(start) + interval;
+        }
+        for (i, start) in with.iter().enumerate() {
+            match (start, give_up[i]) {
+                (Some(start), _) => prop_assert!(
+                    *start <= without[i],
+                    "attempt {} started later than with no one giving up", i
+                ),
+                (None, Some(g)) => prop_assert!(
+                    without[i] >= ms(arrivals[i] + g),
+                    "attempt {} gave up although its slot came in time", i
+                ),
+                (None, None) => prop_assert!(false, "attempt {} never started", i),
+            }
+        }
     }
 }
 
