@@ -304,6 +304,12 @@ impl CircuitBreaker {
         }
     }
 
+    /// How many transitions the breaker went through.
+    #[cfg(test)]
+    pub(super) fn transitions(&self) -> u64 {
+        self.state.load(Ordering::Acquire) >> 2
+    }
+
     /// A snapshot of the state at `now`. An open circuit whose `open_for`
     /// has passed reports `HalfOpen`: the next attempt is a trial.
     pub(crate) fn state(&self, now: Instant) -> CircuitState {

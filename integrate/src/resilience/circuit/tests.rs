@@ -484,3 +484,30 @@ fn concurrent_outcomes_are_all_counted() {
         }
     );
 }
+
+#[test]
+fn concurrent_failures_open_the_circuit_once() {
+    const THREADS: usize = 8;
+    for policy in [
+        ratio(0.5, 10),
+        CircuitBreakerPolicy::consecutive_failures(5),
+    ] {
+        let breaker = CircuitBreaker::new(&policy);
+        let t0 = Instant::now();
+        let barrier = Barrier::new(THREADS);
+        std::thread::scope(|scope| {
+            for _ in 0..THREADS {
+                scope.spawn(|| {
+                    barrier.wait();
+                    for _ in 0..200 {
+                        if let Ok(permit) = breaker.acquire(t0) {
+                            permit.failure(t0);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(matches!(breaker.state(t0), CircuitState::Open { .. }));
+        assert_eq!(breaker.transitions(), 1, "{policy:?}");
+    }
+}
