@@ -452,3 +452,17 @@ async fn the_suspension_and_the_limiter_together() {
         .expect("slot");
     assert_eq!(Instant::now(), t0 + ms(1500));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_generous_quota_keeps_only_the_last_window_in_the_log() {
+    let limiter = limiter(1_000_000, ms(1000), 1_000_000);
+    for _ in 0..50 {
+        for _ in 0..100 {
+            let now = Instant::now();
+            limiter.acquire(now, now + HOUR).await.unwrap();
+        }
+        tokio::time::advance(ms(100)).await;
+    }
+    // 100 starts per 100 ms: about one second's worth is kept, not 5,000.
+    assert!(limiter.log_len() <= 1_100, "{}", limiter.log_len());
+}
