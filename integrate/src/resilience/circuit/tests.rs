@@ -495,7 +495,14 @@ fn transitions_are_tracing_events() {
         (Level::INFO, "closed"),
     ];
     let seen: Vec<_> = seen.iter().map(|(l, s)| (*l, s.as_str())).collect();
-    assert_eq!(seen, expected);
+    assert_eq!(
+        seen,
+        expected,
+        "max level {:?}, global set {}, transitions {}",
+        tracing::level_filters::LevelFilter::current(),
+        tracing::dispatcher::has_been_set(),
+        breaker.transitions()
+    );
 }
 
 #[test]
