@@ -565,3 +565,18 @@ fn concurrent_failures_open_the_circuit_once() {
         assert_eq!(breaker.transitions(), 1, "{policy:?}");
     }
 }
+
+#[test]
+fn only_timeouts_and_server_errors_count_as_failures() {
+    use super::status_is_failure;
+    for failure in [408, 500, 502, 503, 504] {
+        let status = http::StatusCode::from_u16(failure).expect("valid status");
+        assert!(status_is_failure(status), "{failure}");
+    }
+    for success in [
+        200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 429, 501, 505,
+    ] {
+        let status = http::StatusCode::from_u16(success).expect("valid status");
+        assert!(!status_is_failure(status), "{success}");
+    }
+}
