@@ -1,4 +1,4 @@
-use std::sync::{Barrier, Mutex};
+use std::sync::Barrier;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -8,23 +8,22 @@ use crate::ErrorKind;
 
 const MS: Duration = Duration::from_millis(1);
 
-/// Runs the tests that make transitions one at a time, with [`Capture`]
-/// installed as the global subscriber first.
+/// Installs [`Capture`] as the global subscriber. Every test here calls it
+/// first.
 ///
-/// tracing caches once per callsite whether any subscriber is interested;
-/// with the global subscriber in place before any transition callsite is
-/// first hit, none can be cached as uninteresting by a thread that has no
-/// subscriber.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+/// tracing caches once per callsite whether any subscriber is interested.
+/// With the global subscriber in place before any transition callsite is
+/// first hit, no callsite can be cached as uninteresting by a thread that
+/// has no subscriber, and the events test sees every event of its thread.
+fn install_capture() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
     INSTALL.call_once(|| {
         // Fails only if another global subscriber is set: then the events
         // test fails and says so.
         let _ = tracing::subscriber::set_global_default(Capture);
     });
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
+
 const SEC: Duration = Duration::from_secs(1);
 
 fn ratio(ratio: f64, min_calls: u32) -> CircuitBreakerPolicy {
@@ -58,7 +57,7 @@ fn opened(policy: &CircuitBreakerPolicy, now: Instant) -> CircuitBreaker {
 
 #[test]
 fn default_policy_matches_the_documented_defaults() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::default();
     let expected = CircuitBreakerPolicy::default()
         .failure_ratio(0.5)
@@ -77,7 +76,7 @@ fn default_policy_matches_the_documented_defaults() {
 
 #[test]
 fn validate_rejects_bad_values_with_config_errors() {
-    let _serial = serial();
+    install_capture();
     let bad = [
         CircuitBreakerPolicy::default().failure_ratio(0.0),
         CircuitBreakerPolicy::default().failure_ratio(-0.1),
@@ -110,7 +109,7 @@ fn validate_rejects_bad_values_with_config_errors() {
 
 #[test]
 fn ratio_form_opens_once_min_calls_completed_and_ratio_reached() {
-    let _serial = serial();
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     record(&breaker, t0, 5, true);
@@ -129,7 +128,7 @@ fn ratio_form_opens_once_min_calls_completed_and_ratio_reached() {
 
 #[test]
 fn ratio_form_below_the_ratio_stays_closed() {
-    let _serial = serial();
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     for _ in 0..20 {
@@ -142,7 +141,7 @@ fn ratio_form_below_the_ratio_stays_closed() {
 
 #[test]
 fn min_calls_holds_the_circuit_closed_even_when_every_attempt_fails() {
-    let _serial = serial();
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     record(&breaker, t0, 9, true);
@@ -153,7 +152,7 @@ fn min_calls_holds_the_circuit_closed_even_when_every_attempt_fails() {
 
 #[test]
 fn failures_older_than_the_window_are_forgotten() {
-    let _serial = serial();
+    install_capture();
     // Window 10s, min_calls 10, ratio 0.5.
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
@@ -174,7 +173,7 @@ fn failures_older_than_the_window_are_forgotten() {
 
 #[test]
 fn consecutive_form_opens_after_n_failures_in_a_row() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(3).open_for(Duration::from_secs(2));
     let breaker = CircuitBreaker::new(&policy);
     let t0 = Instant::now();
@@ -194,7 +193,7 @@ fn consecutive_form_opens_after_n_failures_in_a_row() {
 
 #[test]
 fn open_circuit_fails_fast_with_the_remaining_open_time() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1).open_for(Duration::from_secs(15));
     let t0 = Instant::now();
     let breaker = opened(&policy, t0);
@@ -220,7 +219,7 @@ fn open_circuit_fails_fast_with_the_remaining_open_time() {
 
 #[test]
 fn half_open_admits_exactly_half_open_calls_trials() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(SEC)
         .half_open_calls(2);
@@ -241,7 +240,7 @@ fn half_open_admits_exactly_half_open_calls_trials() {
 
 #[test]
 fn concurrent_callers_in_half_open_admit_exactly_n() {
-    let _serial = serial();
+    install_capture();
     const THREADS: usize = 16;
     const TRIALS: u32 = 3;
     for _ in 0..20 {
@@ -283,7 +282,7 @@ fn concurrent_callers_in_half_open_admit_exactly_n() {
 
 #[test]
 fn a_failed_trial_reopens_and_later_outcomes_of_that_round_are_ignored() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(Duration::from_secs(5))
         .half_open_calls(2);
@@ -321,7 +320,7 @@ fn a_failed_trial_reopens_and_later_outcomes_of_that_round_are_ignored() {
 
 #[test]
 fn closing_starts_a_fresh_window() {
-    let _serial = serial();
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 4).open_for(SEC));
     let t0 = Instant::now();
     record(&breaker, t0, 4, true);
@@ -339,7 +338,7 @@ fn closing_starts_a_fresh_window() {
 
 #[test]
 fn dropped_permits_are_not_counted() {
-    let _serial = serial();
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 4));
     let t0 = Instant::now();
     for _ in 0..100 {
@@ -359,7 +358,7 @@ fn dropped_permits_are_not_counted() {
 
 #[test]
 fn a_dropped_trial_permit_gives_back_its_slot() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(SEC)
         .half_open_calls(1);
@@ -378,7 +377,7 @@ fn a_dropped_trial_permit_gives_back_its_slot() {
 
 #[test]
 fn outcomes_of_permits_granted_before_a_transition_are_ignored() {
-    let _serial = serial();
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(2).open_for(SEC);
     let breaker = CircuitBreaker::new(&policy);
     let t0 = Instant::now();
@@ -397,7 +396,7 @@ fn outcomes_of_permits_granted_before_a_transition_are_ignored() {
 
 #[test]
 fn a_breaker_on_paused_time_goes_through_every_state() {
-    let _serial = serial();
+    install_capture();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -476,7 +475,7 @@ impl tracing::Subscriber for Capture {
 
 #[test]
 fn transitions_are_tracing_events() {
-    let _serial = serial();
+    install_capture();
     CAPTURED.set(Some(Vec::new()));
     let policy = CircuitBreakerPolicy::consecutive_failures(1).open_for(SEC);
     let t0 = Instant::now();
@@ -507,7 +506,7 @@ fn transitions_are_tracing_events() {
 
 #[test]
 fn concurrent_outcomes_are_all_counted() {
-    let _serial = serial();
+    install_capture();
     use super::window::{Totals, Window};
     const THREADS: u64 = 8;
     const EACH: u64 = 2000;
@@ -540,7 +539,7 @@ fn concurrent_outcomes_are_all_counted() {
 
 #[test]
 fn concurrent_failures_open_the_circuit_once() {
-    let _serial = serial();
+    install_capture();
     const THREADS: usize = 8;
     for policy in [
         ratio(0.5, 10),
