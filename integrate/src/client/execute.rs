@@ -342,7 +342,7 @@ fn counts_as_failure(error: &Error) -> bool {
         ErrorKind::Connect | ErrorKind::Network | ErrorKind::Body | ErrorKind::Timeout => true,
         ErrorKind::Status => error
             .status()
-            .is_some_and(|s| matches!(s.as_u16(), 408 | 500 | 502 | 503 | 504)),
+            .is_some_and(crate::resilience::circuit::status_is_failure),
         _ => false,
     }
 }
