@@ -1,1 +1,95 @@
-//! testkit
+//! Fake providers with injectable faults, for testing integrate clients.
+//!
+//! A [`FakeProvider`] plays a third-party API: declarative [`Route`]s
+//! answer with [`Reply`]s (status, headers, JSON or raw bodies, latency,
+//! `Retry-After`) or with [`Fault`]s played on the wire (hang, reset before
+//! the response or in the middle of the body, truncated body, connection
+//! closed without a response, dripped body, malformed JSON). Scripts
+//! ("503, 503, then 200"), limits, seeded probability and expectations are
+//! checked on drop; a [`Journal`] records every request with its arrival
+//! instant on the tokio clock.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use integrate::{ReqwestTransport, Transport};
+//! use integrate_testkit::{FakeProvider, Reply, Route};
+//! use serde_json::json;
+//!
+//! let provider = FakeProvider::start().await;
+//! provider
+//!     .given(Route::get("/customers/{id}").header("authorization", "Bearer sk_test"))
+//!     .respond_seq([
+//!         Reply::status(503).retry_after_secs(1),
+//!         Reply::json(200, json!({"id": "cus_1", "name": "Ada"})),
+//!     ])
+//!     .expect(2);
+//!
+//! let transport = ReqwestTransport::new(reqwest::Client::new());
+//! let mut statuses = Vec::new();
+//! for _ in 0..2 {
+//!     let request = http::Request::get(format!("{}/customers/cus_1", provider.url()))
+//!         .header("authorization", "Bearer sk_test")
+//!         .body(Default::default())
+//!         .unwrap();
+//!     statuses.push(transport.send(request).await.unwrap().status().as_u16());
+//! }
+//! assert_eq!(statuses, [503, 200]);
+//! assert_eq!(provider.journal().count(), 2);
+//! // dropping `provider` checks `expect(2)`
+//! # }
+//! ```
+//!
+//! # Socket or in-process?
+//!
+//! Each provider serves the same route table and journal two ways:
+//!
+//! - **Over a socket** ([`FakeProvider::start`], [`FakeProvider::url`]):
+//!   HTTP/1.1 on `127.0.0.1` at a free port, real bytes, real resets. Use
+//!   it to test the whole stack (your `reqwest::Client`, TLS-less HTTP,
+//!   connection handling) on **real time**: short timeouts, and assertions
+//!   on outcomes (status, error class, bytes received), never on
+//!   durations.
+//! - **In process** ([`FakeProvider::transport`], or
+//!   [`FakeProvider::in_process`] for no socket at all): an
+//!   [`integrate::Transport`] that serves the routes without I/O and waits
+//!   on the tokio clock. Use it for **timing** assertions (backoff gaps,
+//!   `Retry-After` honoured, timeouts, breaker reset) with
+//!   `#[tokio::test(start_paused = true)]`.
+//!
+//! Paused time and sockets do not mix: tokio's paused clock jumps forward
+//! whenever the runtime is idle, and a runtime waiting on a socket is
+//! idle, so a client's timeouts would fire before the loopback peer
+//! answers. Paused-time tests go through the in-process transport.
+//!
+//! Both give the same [`TransportErrorKind`] for the same script:
+//!
+//! | script | socket (`ReqwestTransport`) and in-process |
+//! | --- | --- |
+//! | [`FakeProvider::refuse_connections`] | `Connect` |
+//! | [`Fault::ResetBeforeResponse`], [`Fault::CloseWithoutResponse`] | `Network` |
+//! | [`Fault::ResetAfter`], [`Fault::Truncated`] | `Body` |
+//! | [`Fault::Hang`], [`Reply::drip`], [`Reply::delay`] | no error: the future waits (the client's attempt timeout cuts it) |
+//! | [`Reply::malformed_json`] | a `200` with that body (the client's decoder fails) |
+//! | a body over the transport's cap | `BodyTooLarge` |
+//!
+//! The in-process transport records only what it was given: a request over
+//! the socket also carries the headers the HTTP client adds (`host`,
+//! `accept`, ...).
+//!
+//! [`TransportErrorKind`]: integrate::TransportErrorKind
+
+mod in_process;
+mod journal;
+mod provider;
+mod reply;
+mod route;
+mod server;
+mod state;
+
+pub use in_process::InProcessTransport;
+pub use journal::{Journal, RecordedRequest, Via};
+pub use provider::{FakeProvider, Given, Mounted, VerificationError};
+pub use reply::{Fault, Reply};
+pub use route::Route;
+pub use state::Times;
