@@ -166,7 +166,7 @@ impl fmt::Debug for RecordedRequest {
 ///
 /// let journal = provider.journal();
 /// assert_eq!(journal.count(), 3);
-/// assert_eq!(journal.idempotency_keys("Idempotency-Key"), ["k-1", "k-1", "k-1"].map(Some));
+/// assert_eq!(journal.idempotency_keys("Idempotency-Key"), vec![Some("k-1".to_owned()); 3]);
 /// assert_eq!(journal.gaps(), [Duration::from_millis(100); 2]);
 /// # }
 /// ```

@@ -25,6 +25,9 @@
 //!     ])
 //!     .expect(2);
 //!
+//! // integrate builds reqwest with rustls but no process-wide crypto
+//! // provider; a bare `reqwest::Client` needs one installed
+//! let _ = rustls::crypto::ring::default_provider().install_default();
 //! let transport = ReqwestTransport::new(reqwest::Client::new());
 //! let mut statuses = Vec::new();
 //! for _ in 0..2 {

@@ -166,6 +166,7 @@ impl FakeProvider {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use integrate::{ReqwestTransport, Transport, TransportErrorKind};
     /// use integrate_testkit::FakeProvider;
     ///

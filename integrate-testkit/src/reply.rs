@@ -29,6 +29,7 @@ pub enum Fault {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use std::time::Duration;
     /// use integrate_testkit::{FakeProvider, Fault, Route};
     ///
@@ -70,16 +71,22 @@ pub enum Fault {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use integrate_testkit::{FakeProvider, Fault, Reply, Route};
+    ///
+    /// use integrate::{ReqwestTransport, Transport, TransportErrorKind};
     ///
     /// let provider = FakeProvider::start().await;
     /// provider
     ///     .given(Route::get("/report"))
     ///     .respond(Reply::text(200, "0123456789").with_fault(Fault::ResetAfter(4)));
     ///
-    /// let response = reqwest::get(format!("{}/report", provider.url())).await.unwrap();
-    /// assert_eq!(response.content_length(), Some(10));
-    /// assert!(response.bytes().await.unwrap_err().is_body());
+    /// let transport = ReqwestTransport::new(reqwest::Client::new());
+    /// let request = http::Request::get(format!("{}/report", provider.url()))
+    ///     .body(Default::default())
+    ///     .unwrap();
+    /// let err = transport.send(request).await.unwrap_err();
+    /// assert_eq!(err.kind(), TransportErrorKind::Body);
     /// # }
     /// ```
     ResetAfter(usize),
@@ -111,6 +118,7 @@ pub enum Fault {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use integrate_testkit::{FakeProvider, Fault, Route};
     ///
     /// let provider = FakeProvider::start().await;
@@ -127,7 +135,10 @@ pub enum Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Mode {
     Normal,
-    Drip { chunks: Vec<Bytes>, interval: Duration },
+    Drip {
+        chunks: Vec<Bytes>,
+        interval: Duration,
+    },
     Fault(Fault),
 }
 
@@ -280,6 +291,7 @@ impl Reply {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use integrate_testkit::{FakeProvider, Reply, Route};
     ///
     /// let provider = FakeProvider::start().await;
@@ -307,6 +319,7 @@ impl Reply {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use std::time::Duration;
     /// use integrate_testkit::{FakeProvider, Reply, Route};
     ///
@@ -459,6 +472,7 @@ impl Reply {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// use integrate_testkit::{FakeProvider, Reply, Route};
     ///
     /// let provider = FakeProvider::start().await;

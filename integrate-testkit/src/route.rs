@@ -236,7 +236,13 @@ impl fmt::Debug for Route {
 mod tests {
     use super::*;
 
-    fn matches(route: &Route, method: Method, target: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    fn matches(
+        route: &Route,
+        method: Method,
+        target: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> bool {
         let (path, query) = match target.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
@@ -257,10 +263,22 @@ mod tests {
         let h = HeaderMap::new();
         assert!(matches(&route, Method::GET, "/customers/42", &h, b""));
         assert!(!matches(&route, Method::GET, "/customers/", &h, b""));
-        assert!(!matches(&route, Method::GET, "/customers/42/charges", &h, b""));
+        assert!(!matches(
+            &route,
+            Method::GET,
+            "/customers/42/charges",
+            &h,
+            b""
+        ));
         assert!(!matches(&route, Method::GET, "/customers", &h, b""));
         assert!(!matches(&route, Method::POST, "/customers/42", &h, b""));
-        assert!(matches(&Route::any("/customers/{id}"), Method::DELETE, "/customers/42", &h, b""));
+        assert!(matches(
+            &Route::any("/customers/{id}"),
+            Method::DELETE,
+            "/customers/42",
+            &h,
+            b""
+        ));
     }
 
     #[test]
@@ -272,11 +290,35 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-api-key", HeaderValue::from_static("k"));
         let body = br#"{ "currency": "eur", "amount": 1 }"#;
-        assert!(matches(&route, Method::POST, "/charges?x=1&expand=a+b", &h, body));
-        assert!(matches(&route, Method::POST, "/charges?expand=a%20b", &h, body));
+        assert!(matches(
+            &route,
+            Method::POST,
+            "/charges?x=1&expand=a+b",
+            &h,
+            body
+        ));
+        assert!(matches(
+            &route,
+            Method::POST,
+            "/charges?expand=a%20b",
+            &h,
+            body
+        ));
         assert!(!matches(&route, Method::POST, "/charges", &h, body));
-        assert!(!matches(&route, Method::POST, "/charges?expand=a+b", &HeaderMap::new(), body));
-        assert!(!matches(&route, Method::POST, "/charges?expand=a+b", &h, b"{"));
+        assert!(!matches(
+            &route,
+            Method::POST,
+            "/charges?expand=a+b",
+            &HeaderMap::new(),
+            body
+        ));
+        assert!(!matches(
+            &route,
+            Method::POST,
+            "/charges?expand=a+b",
+            &h,
+            b"{"
+        ));
     }
 
     #[test]

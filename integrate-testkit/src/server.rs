@@ -8,8 +8,8 @@
 //! fault allows, and ends the connection with a reset (zero linger) or a
 //! clean close.
 
-use std::convert::Infallible;
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;

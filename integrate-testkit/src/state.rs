@@ -44,7 +44,10 @@ impl fmt::Display for Times {
 
 impl From<u64> for Times {
     fn from(n: u64) -> Self {
-        Times { min: n, max: Some(n) }
+        Times {
+            min: n,
+            max: Some(n),
+        }
     }
 }
 
@@ -269,7 +272,10 @@ fn text_plan(status: StatusCode, body: String) -> Plan {
 }
 
 fn not_found(request: &Incoming, routes: &[String]) -> Plan {
-    let mut body = format!("fake provider: no route matches {} {}", request.method, request.path);
+    let mut body = format!(
+        "fake provider: no route matches {} {}",
+        request.method, request.path
+    );
     if let Some(query) = &request.query {
         body.push('?');
         body.push_str(query);

@@ -85,7 +85,10 @@ async fn parity_with(
         timeout,
     )
     .await;
-    assert_eq!(over_socket, in_proc, "socket and in-process outcomes differ");
+    assert_eq!(
+        over_socket, in_proc,
+        "socket and in-process outcomes differ"
+    );
     assert_eq!(
         socket.journal().count(),
         in_process.journal().count(),
@@ -252,7 +255,8 @@ async fn rate_limited_with_retry_after_is_the_same_on_both() {
 async fn unmatched_is_the_same_404_on_both() {
     let outcome = parity(
         |p| {
-            p.given(Route::get("/v1/balance")).respond(Reply::status(200));
+            p.given(Route::get("/v1/balance"))
+                .respond(Reply::status(200));
         },
         GENEROUS,
     )
@@ -297,8 +301,14 @@ async fn socket_and_transport_of_one_provider_share_routes_and_journal() {
         GENEROUS,
     )
     .await;
-    assert!(matches!(first, Outcome::Response { status: 503, .. }), "{first:?}");
-    assert!(matches!(second, Outcome::Response { status: 201, .. }), "{second:?}");
+    assert!(
+        matches!(first, Outcome::Response { status: 503, .. }),
+        "{first:?}"
+    );
+    assert!(
+        matches!(second, Outcome::Response { status: 201, .. }),
+        "{second:?}"
+    );
     let vias: Vec<Via> = provider.journal().iter().map(|r| r.via()).collect();
     assert_eq!(vias, [Via::Socket, Via::InProcess]);
 }

@@ -179,8 +179,15 @@ async fn reset_before_response_resets_the_connection_with_no_response() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.is_request() && !err.is_connect() && !err.is_timeout(), "{err:?}");
-    assert_eq!(io_error_kind(&err), Some(io::ErrorKind::ConnectionReset), "{err:?}");
+    assert!(
+        err.is_request() && !err.is_connect() && !err.is_timeout(),
+        "{err:?}"
+    );
+    assert_eq!(
+        io_error_kind(&err),
+        Some(io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
     let journal = provider.journal();
     assert_eq!(journal.count(), 1);
     assert_eq!(&journal.requests()[0].body()[..], b"amount=5");
@@ -197,8 +204,15 @@ async fn close_without_response_closes_cleanly_with_no_response() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.is_request() && !err.is_connect() && !err.is_timeout(), "{err:?}");
-    assert_ne!(io_error_kind(&err), Some(io::ErrorKind::ConnectionReset), "{err:?}");
+    assert!(
+        err.is_request() && !err.is_connect() && !err.is_timeout(),
+        "{err:?}"
+    );
+    assert_ne!(
+        io_error_kind(&err),
+        Some(io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
     assert_eq!(provider.journal().count(), 1);
 }
 
@@ -219,7 +233,11 @@ async fn reset_after_sends_the_head_and_n_body_bytes_then_resets() {
     assert_eq!(received, b"0123");
     let err = err.expect("the body read fails");
     assert!(is_body_error(&err), "{err:?}");
-    assert_eq!(io_error_kind(&err), Some(io::ErrorKind::ConnectionReset), "{err:?}");
+    assert_eq!(
+        io_error_kind(&err),
+        Some(io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -233,12 +251,19 @@ async fn reset_after_zero_bytes_sends_only_the_head() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.content_length(), Some(Reply::FAULT_BODY.len() as u64));
+    assert_eq!(
+        response.content_length(),
+        Some(Reply::FAULT_BODY.len() as u64)
+    );
     let (received, err) = read_body(response).await;
     assert!(received.is_empty());
     let err = err.expect("the body read fails");
     assert!(is_body_error(&err), "{err:?}");
-    assert_eq!(io_error_kind(&err), Some(io::ErrorKind::ConnectionReset), "{err:?}");
+    assert_eq!(
+        io_error_kind(&err),
+        Some(io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -273,13 +298,19 @@ async fn truncated_body_announces_the_full_length_and_sends_half() {
     assert_eq!(received, &Reply::FAULT_BODY.as_bytes()[..32]);
     let err = err.expect("the body read fails");
     assert!(is_body_error(&err), "{err:?}");
-    assert_eq!(io_error_kind(&err), Some(io::ErrorKind::UnexpectedEof), "{err:?}");
+    assert_eq!(
+        io_error_kind(&err),
+        Some(io::ErrorKind::UnexpectedEof),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_200_whose_body_does_not_parse() {
     let provider = FakeProvider::start().await;
-    provider.given(Route::get("/a")).respond(Reply::malformed_json());
+    provider
+        .given(Route::get("/a"))
+        .respond(Reply::malformed_json());
     let response = client()
         .get(format!("{}/a", provider.url()))
         .send()
@@ -376,11 +407,17 @@ async fn unmatched_request_gets_a_404_listing_the_routes() {
         .unwrap();
     assert_eq!(response.status(), 404);
     let body = response.text().await.unwrap();
-    assert!(body.contains("no route matches POST /charges?limit=3"), "{body}");
+    assert!(
+        body.contains("no route matches POST /charges?limit=3"),
+        "{body}"
+    );
     assert!(body.contains("GET /customers/{id}"), "{body}");
     let journal = provider.journal();
     assert_eq!(journal.unmatched().count(), 1);
-    assert_eq!(journal.requests()[0].query_param("limit").as_deref(), Some("3"));
+    assert_eq!(
+        journal.requests()[0].query_param("limit").as_deref(),
+        Some("3")
+    );
 }
 
 #[tokio::test]
