@@ -174,7 +174,11 @@ impl Error {
         Error::new(ErrorKind::Decode).with_source(source)
     }
 
-    pub(crate) fn from_status(status: StatusCode, body: Bytes, retry_after: Option<Duration>) -> Self {
+    pub(crate) fn from_status(
+        status: StatusCode,
+        body: Bytes,
+        retry_after: Option<Duration>,
+    ) -> Self {
         let kind = if status == StatusCode::TOO_MANY_REQUESTS {
             ErrorKind::RateLimited
         } else {
@@ -193,12 +197,14 @@ impl Error {
         Error::with_message(ErrorKind::Timeout, what)
     }
 
+    #[allow(dead_code)] // used by the circuit breaker
     pub(crate) fn circuit_open(retry_after: Option<Duration>) -> Self {
         let mut e = Error::new(ErrorKind::CircuitOpen);
         e.inner.retry_after = retry_after;
         e
     }
 
+    #[allow(dead_code)] // used by the rate limiter
     pub(crate) fn rate_limited_locally(wait: Duration) -> Self {
         let mut e = Error::with_message(
             ErrorKind::RateLimited,

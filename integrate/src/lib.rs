@@ -1,22 +1,34 @@
-//! integrate: typed, resilient clients for third-party HTTP APIs and
-//! verified webhook receivers.
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
+pub mod call;
+mod client;
 pub mod error;
+mod resilience;
+mod telemetry;
+mod time;
 pub mod transport;
 pub mod webhook;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use auth::{Auth, SignRequest};
 pub use bytes::Bytes;
+pub use call::Call;
+pub use client::{Client, ClientBuilder, DecodeBody, Response};
 pub use error::{Error, ErrorKind, Result};
+pub use http::{self, HeaderMap, Method, StatusCode};
+pub use integrate_macros::integration;
+pub use resilience::retry::{Jitter, RetryOverride, RetryPolicy};
+pub use resilience::timeout::{TimeoutOverride, Timeouts};
 pub use transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};
 
-pub(crate) mod resilience {
-    pub(crate) mod retry {
-        pub(crate) fn status_is_retryable(
-            status: http::StatusCode,
-            retry_after: Option<std::time::Duration>,
-        ) -> bool {
-            matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
-                || (status == http::StatusCode::FORBIDDEN && retry_after.is_some())
-        }
-    }
+/// `use integrate::prelude::*;` brings the macros, [`Result`], [`Error`]
+/// and [`ErrorKind`] into scope.
+pub mod prelude {
+    pub use crate::integration;
+    pub use crate::{Error, ErrorKind, Result};
 }

@@ -211,20 +211,27 @@ impl ReqwestTransport {
         self
     }
 
-    /// Builds the default `reqwest::Client`: no redirects, no proxy, the
-    /// given connect timeout, rustls with the ring provider.
-    pub(crate) fn default_client(
-        connect_timeout: std::time::Duration,
-    ) -> Result<reqwest::Client, crate::Error> {
+    /// A `reqwest::ClientBuilder` set up as integrate expects: no
+    /// redirects, no proxy, and (feature `rustls`) the ring crypto provider
+    /// installed as the process default if none is. Start from it when you
+    /// pass your own client with `.http_client(..)`.
+    pub fn client_builder() -> reqwest::ClientBuilder {
         #[cfg(feature = "rustls")]
         {
-            // Installs ring as the process default only if no provider has
-            // been installed; an application's own choice wins.
+            // Installs ring only if no provider has been installed; an
+            // application's own choice wins.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+    }
+
+    /// Builds the default `reqwest::Client` with the given connect timeout.
+    pub(crate) fn default_client(
+        connect_timeout: std::time::Duration,
+    ) -> Result<reqwest::Client, crate::Error> {
+        Self::client_builder()
             .connect_timeout(connect_timeout)
             .build()
             .map_err(|e| {
@@ -236,9 +243,8 @@ impl ReqwestTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(|e| {
-            TransportError::new(TransportErrorKind::Connect, e.without_url())
-        })?;
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.without_url()))?;
         let mut response = self
             .client
             .execute(request)

@@ -1,0 +1,88 @@
+//! The client: configuration shared by every call, and the call pipeline.
+
+mod builder;
+mod execute;
+mod response;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use builder::ClientBuilder;
+pub use response::{DecodeBody, Response};
+
+use crate::auth::ResolvedAuth;
+use crate::resilience::retry::RetryPolicy;
+use crate::resilience::timeout::Timeouts;
+use crate::transport::Transport;
+
+/// A configured client: base URL, credentials, policies and transport.
+///
+/// Cheap to clone (an `Arc` inside); clones share the circuit breaker and
+/// the rate limiter. Generated `<Trait>Client`s wrap one. `Debug` never
+/// shows credentials.
+///
+/// ```no_run
+/// use integrate::{Call, Client, Method};
+///
+/// # async fn run() -> integrate::Result<()> {
+/// let client = Client::builder().base_url("https://api.example.com/v1").build()?;
+/// let response = client
+///     .execute(Call::new(Method::GET, "/customers/{id}").path("id", "cus_42"))
+///     .await?;
+/// let customer: serde_json::Value = response.json()?;
+/// # let _ = customer;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) integration: &'static str,
+    pub(crate) base_url: String,
+    pub(crate) server_address: String,
+    pub(crate) auth: ResolvedAuth,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) transport: Arc<dyn Transport>,
+}
+
+impl Client {
+    /// A builder with integrate's defaults; `base_url` must be set.
+    pub fn builder() -> ClientBuilder<Client> {
+        ClientBuilder::new()
+    }
+
+    /// The base URL every path is appended to.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The retry policy in force.
+    #[must_use]
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
+
+    /// The timeouts in force.
+    #[must_use]
+    pub fn timeouts(&self) -> Timeouts {
+        self.inner.timeouts
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("integration", &inner.integration)
+            .field("base_url", &inner.base_url)
+            .field("auth", &inner.auth)
+            .field("retry", &inner.retry)
+            .field("timeouts", &inner.timeouts)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,139 @@
+//! Items used by the code `#[integration]` generates. Not a public API:
+//! names here may change in any release.
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+
+pub use crate::auth::Auth;
+pub use crate::call::Call;
+pub use crate::client::{Client, ClientBuilder, DecodeBody, Response};
+pub use crate::resilience::retry::{Jitter, RetryOverride, RetryPolicy};
+pub use crate::resilience::timeout::{TimeoutOverride, Timeouts};
+pub use crate::{Error, Result};
+pub use http::Method;
+pub use serde;
+pub use std::time::Duration;
+
+pub use crate::time::clock_reads;
+
+/// What an `#[integration]` trait declares: the defaults of its builder.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    /// The trait's name, e.g. `"Payments"`.
+    pub name: &'static str,
+    /// The environment prefix, e.g. `"PAYMENTS"` (`<PREFIX>_BASE_URL`).
+    pub env_prefix: Option<&'static str>,
+    /// The declared base URL.
+    pub base_url: Option<&'static str>,
+    /// The declared auth.
+    pub auth: Auth,
+    /// The declared retry policy.
+    pub retry: RetryPolicy,
+    /// The declared timeouts.
+    pub timeouts: Timeouts,
+}
+
+impl Declaration {
+    /// A declaration with integrate's defaults.
+    #[must_use]
+    pub fn new(name: &'static str) -> Self {
+        Declaration {
+            name,
+            env_prefix: None,
+            base_url: None,
+            auth: Auth::none(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// Implemented by every client a builder can build.
+pub trait Integration: Sized {
+    /// The declaration whose values are the builder's defaults.
+    fn declaration() -> Declaration;
+    /// Wraps the built runtime client.
+    fn from_client(client: Client) -> Self;
+}
+
+impl Integration for Client {
+    fn declaration() -> Declaration {
+        Declaration::new("integrate")
+    }
+    fn from_client(client: Client) -> Self {
+        client
+    }
+}
+
+/// Selects the decoder of a return type (autoref specialisation on the
+/// concrete type at the call site): `Response<T>` keeps the head, anything
+/// else goes through [`DecodeBody`].
+pub struct Select<T>(PhantomData<fn() -> T>);
+
+impl<T> Select<T> {
+    /// A selector for `T`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Select(PhantomData)
+    }
+}
+
+impl<T> Default for Select<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A decoder: a 2xx response into the return value.
+pub type Decoder<T> = fn(Response<Bytes>) -> Result<T>;
+
+/// Chosen for `Response<T>` return types.
+pub trait SelectResponse {
+    /// The return type.
+    type Output;
+    /// The decoder.
+    fn decoder(&self) -> Decoder<Self::Output>;
+}
+
+impl<T: DecodeBody> SelectResponse for &Select<Response<T>> {
+    type Output = Response<T>;
+    fn decoder(&self) -> Decoder<Response<T>> {
+        Response::decode::<T>
+    }
+}
+
+/// Chosen for every other return type.
+pub trait SelectBody {
+    /// The return type.
+    type Output;
+    /// The decoder.
+    fn decoder(&self) -> Decoder<Self::Output>;
+}
+
+impl<T: DecodeBody> SelectBody for Select<T> {
+    type Output = T;
+    fn decoder(&self) -> Decoder<T> {
+        |response| response.decode::<T>().map(Response::into_body)
+    }
+}
+
+/// Runs `call` on `client` and decodes the result.
+pub fn run<T>(
+    client: &Client,
+    call: Call,
+    decode: Decoder<T>,
+) -> impl Future<Output = Result<T>> + Send + 'static
+where
+    T: Send + 'static,
+{
+    let operation = call.operation;
+    let response = client.execute(call);
+    async move {
+        decode(response.await?).map_err(|mut e| {
+            e.set_operation(operation);
+            e
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! The policies applied to every call, outermost first: total timeout ->
+//! retry -> circuit breaker -> rate limiters -> attempt timeout -> auth ->
+//! transport. The order is applied in one place, `client::execute`.
+
+pub(crate) mod retry;
+pub(crate) mod timeout;
