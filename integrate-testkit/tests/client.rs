@@ -36,7 +36,7 @@ async fn parity(script: impl Fn(&FakeProvider), retry: RetryPolicy, attempt: Dur
     let in_process = FakeProvider::in_process();
     script(&in_process);
 
-    let over_socket = client_for(&socket.url(), retry.clone(), attempt)
+    let over_socket = client_for(&socket.url(), retry, attempt)
         .build()
         .expect("client builds");
     let in_proc = client_for(&in_process.url(), retry, attempt)
