@@ -9,37 +9,68 @@
 //! checked on drop; a [`Journal`] records every request with its arrival
 //! instant on the tokio clock.
 //!
+//! A client's retries on paused time, through the in-process transport:
+//!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! use integrate::{ReqwestTransport, Transport};
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> integrate::Result<()> {
+//! use std::time::Duration;
+//! use integrate::{Call, Client, Jitter, Method, RetryPolicy};
 //! use integrate_testkit::{FakeProvider, Reply, Route};
 //! use serde_json::json;
 //!
-//! let provider = FakeProvider::start().await;
+//! let provider = FakeProvider::in_process();
 //! provider
-//!     .given(Route::get("/customers/{id}").header("authorization", "Bearer sk_test"))
+//!     .given(Route::get("/customers/{id}"))
 //!     .respond_seq([
-//!         Reply::status(503).retry_after_secs(1),
+//!         Reply::status(503),
+//!         Reply::status(429).retry_after_secs(2),
 //!         Reply::json(200, json!({"id": "cus_1", "name": "Ada"})),
 //!     ])
-//!     .expect(2);
+//!     .expect(3); // checked when `provider` is dropped
 //!
-//! // integrate builds reqwest with rustls but no process-wide crypto
-//! // provider; a bare `reqwest::Client` needs one installed
-//! let _ = rustls::crypto::ring::default_provider().install_default();
-//! let transport = ReqwestTransport::new(reqwest::Client::new());
-//! let mut statuses = Vec::new();
-//! for _ in 0..2 {
-//!     let request = http::Request::get(format!("{}/customers/cus_1", provider.url()))
-//!         .header("authorization", "Bearer sk_test")
-//!         .body(Default::default())
-//!         .unwrap();
-//!     statuses.push(transport.send(request).await.unwrap().status().as_u16());
-//! }
-//! assert_eq!(statuses, [503, 200]);
-//! assert_eq!(provider.journal().count(), 2);
-//! // dropping `provider` checks `expect(2)`
+//! let client = Client::builder()
+//!     .base_url(provider.url())
+//!     .transport(provider.transport())
+//!     .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(200)).jitter(Jitter::None))
+//!     .build()?;
+//! let response = client
+//!     .execute(Call::new(Method::GET, "/customers/{id}").path("id", "cus_1"))
+//!     .await?;
+//! assert_eq!(response.status(), 200);
+//!
+//! // 200 ms of backoff, then the 2 s the provider asked for, on the virtual clock
+//! let gaps = provider.journal().gaps();
+//! assert_eq!(gaps, [Duration::from_millis(200), Duration::from_secs(2)]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same provider over a real socket, breaking a response in the
+//! middle of its body:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> integrate::Result<()> {
+//! use integrate::{Call, Client, ErrorKind, Method, RetryPolicy};
+//! use integrate_testkit::{FakeProvider, Fault, Route};
+//!
+//! let provider = FakeProvider::start().await;
+//! provider
+//!     .given(Route::get("/customers/{id}"))
+//!     .respond(Fault::ResetAfter(10));
+//!
+//! let client = Client::builder()
+//!     .base_url(provider.url())
+//!     .retry(RetryPolicy::none())
+//!     .build()?;
+//! let err = client
+//!     .execute(Call::new(Method::GET, "/customers/{id}").path("id", "cus_1"))
+//!     .await
+//!     .unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Body);
+//! assert_eq!(provider.journal().count(), 1);
+//! # Ok(())
 //! # }
 //! ```
 //!
@@ -75,6 +106,12 @@
 //! | [`Fault::Hang`], [`Reply::drip`], [`Reply::delay`] | no error: the future waits (the client's attempt timeout cuts it) |
 //! | [`Reply::malformed_json`] | a `200` with that body (the client's decoder fails) |
 //! | a body over the transport's cap | `BodyTooLarge` |
+//!
+//! A test that drives the socket with a bare `reqwest::Client` (rather than
+//! through [`integrate::Client`], which sets this up) must install a rustls
+//! crypto provider first, because integrate builds reqwest with rustls and
+//! no process-wide default:
+//! `rustls::crypto::ring::default_provider().install_default()`.
 //!
 //! The in-process transport records only what it was given: a request over
 //! the socket also carries the headers the HTTP client adds (`host`,
