@@ -133,3 +133,20 @@ pub use provider::{FakeProvider, Given, Mounted, VerificationError};
 pub use reply::{Fault, Reply};
 pub use route::Route;
 pub use state::Times;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<FakeProvider>();
+        assert_send_sync::<InProcessTransport>();
+        assert_send_sync::<Journal>();
+        assert_send_sync::<Reply>();
+        assert_send_sync::<Route>();
+        assert_send_sync::<Mounted>();
+        assert_send_sync::<VerificationError>();
+    }
+}

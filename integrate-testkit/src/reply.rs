@@ -349,8 +349,9 @@ impl Reply {
             .filter(|c| !c.is_empty())
             .collect();
         let body: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
-        let mut reply = Reply::status(200).body(body);
+        let mut reply = Reply::status(200);
         reply.map_plans(|plan| {
+            plan.body = Bytes::from(body.clone());
             plan.mode = Mode::Drip {
                 chunks: chunks.clone(),
                 interval,
@@ -430,11 +431,17 @@ impl Reply {
         self
     }
 
-    /// Replaces the body (the content type is left as it is).
+    /// Replaces the body (the content type is left as it is). A dripped
+    /// body becomes an ordinary one.
     #[must_use]
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         let body = body.into();
-        self.map_plans(|plan| plan.body = body.clone());
+        self.map_plans(|plan| {
+            plan.body = body.clone();
+            if matches!(plan.mode, Mode::Drip { .. }) {
+                plan.mode = Mode::Normal;
+            }
+        });
         self
     }
 
@@ -578,6 +585,23 @@ mod tests {
         for _ in 0..20 {
             assert_eq!(reply.resolve().delay, Duration::from_secs(1));
         }
+    }
+
+    #[test]
+    fn a_drip_carries_its_whole_body_until_the_body_is_replaced() {
+        let drip = Reply::drip(["ab", "", "c"], Duration::from_secs(1));
+        let plan = drip.resolve();
+        assert_eq!(&plan.body[..], b"abc");
+        assert_eq!(
+            plan.mode,
+            Mode::Drip {
+                chunks: vec![Bytes::from_static(b"ab"), Bytes::from_static(b"c")],
+                interval: Duration::from_secs(1),
+            }
+        );
+        let plan = drip.body("xyz").resolve();
+        assert_eq!(&plan.body[..], b"xyz");
+        assert_eq!(plan.mode, Mode::Normal);
     }
 
     #[test]
