@@ -174,7 +174,11 @@ impl Error {
         Error::new(ErrorKind::Decode).with_source(source)
     }
 
-    pub(crate) fn from_status(status: StatusCode, body: Bytes, retry_after: Option<Duration>) -> Self {
+    pub(crate) fn from_status(
+        status: StatusCode,
+        body: Bytes,
+        retry_after: Option<Duration>,
+    ) -> Self {
         let kind = if status == StatusCode::TOO_MANY_REQUESTS {
             ErrorKind::RateLimited
         } else {

@@ -236,9 +236,8 @@ impl ReqwestTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(|e| {
-            TransportError::new(TransportErrorKind::Connect, e.without_url())
-        })?;
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.without_url()))?;
         let mut response = self
             .client
             .execute(request)
