@@ -17,7 +17,7 @@ pub enum WebhookErrorKind {
     /// A header is present but unusable (400): not visible ASCII, longer
     /// than 4 KiB, repeated, without its required prefix, a timestamp that
     /// is not plain decimal digits, a signature that does not decode to 32
-    /// bytes, more than 16 signatures of the supported version.
+    /// bytes, more than 8 signatures of the supported version.
     MalformedHeader,
     /// The signature header is well formed but holds no signature of the
     /// version this verifier checks, e.g. Standard Webhooks signatures that

@@ -384,6 +384,38 @@ fn stripe_accepts_any_matching_v1_among_several() {
 }
 
 #[test]
+fn up_to_eight_candidates_are_considered() {
+    let body = b"{}";
+    let good = hex_mac("whsec_new", &[b"1700000000.", body]);
+    let wrong = hex_mac("whsec_unrelated", &[b"1700000000.", body]);
+    let v = verifier(Scheme::Stripe, &["whsec_new"]);
+    let mut items = vec![format!("v1={wrong}"); parse::MAX_CANDIDATES - 1];
+    items.push(format!("v1={good}"));
+    let header = format!("t=1700000000,{}", items.join(","));
+    v.verify_at(&headers(&[("stripe-signature", &header)]), body, at(T))
+        .unwrap();
+    let header = format!("{header},v1={good}");
+    assert_eq!(
+        kind(v.verify_at(&headers(&[("stripe-signature", &header)]), body, at(T))),
+        WebhookErrorKind::MalformedHeader
+    );
+
+    let key = base64::engine::general_purpose::STANDARD
+        .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .unwrap();
+    let good = b64(&mac(&key, &[b"msg_1.1700000000.", body]));
+    let mut entries = vec![format!("v1,{}", b64(&[9; 32])); parse::MAX_CANDIDATES - 1];
+    entries.push(format!("v1,{good}"));
+    let v = verifier(Scheme::Standard, &[STANDARD_SECRET]);
+    let h = headers(&[
+        ("webhook-id", "msg_1"),
+        ("webhook-timestamp", "1700000000"),
+        ("webhook-signature", &entries.join(" ")),
+    ]);
+    v.verify_at(&h, body, at(T)).unwrap();
+}
+
+#[test]
 fn stripe_signs_the_timestamp_as_sent() {
     // The MAC covers the digits as they appear, so a timestamp rewritten
     // with a leading zero (same value) no longer verifies.
@@ -709,7 +741,7 @@ fn garbage_signatures_are_400() {
         format!("t=1700000000;v1={hex_sig}"),
         format!(
             "t=1700000000,{}",
-            vec![format!("v1={hex_sig}"); 17].join(",")
+            vec![format!("v1={hex_sig}"); parse::MAX_CANDIDATES + 1].join(",")
         ),
     ] {
         let h = headers(&[("stripe-signature", &value)]);
@@ -762,7 +794,7 @@ fn garbage_signatures_are_400() {
         "v1,not*base64".to_owned(),
         format!("v1,{}", b64(&[1; 16])),
         format!("v1,{hex_sig}"),
-        vec![format!("v1,{}", b64(&[1; 32])); 17].join(" "),
+        vec![format!("v1,{}", b64(&[1; 32])); parse::MAX_CANDIDATES + 1].join(" "),
     ] {
         let h = headers(&[
             ("webhook-signature", &value),
@@ -1049,17 +1081,34 @@ proptest! {
         let _ = parse::id(&value);
         let _ = parse::decode_tag(Encoding::Hex, &value);
         let _ = parse::decode_tag(Encoding::Base64, &value);
-        if let Ok(((raw, t), candidates)) = parse::stripe(&value) {
+        let mut out = parse::Candidates::new();
+        if let Ok((raw, t)) = parse::stripe(&value, &mut out) {
             prop_assert_eq!(parse::timestamp(raw), Some(t));
-            prop_assert!(!candidates.as_slice().is_empty());
+            prop_assert!(!out.as_slice().is_empty());
         }
-        if let Ok(candidates) = parse::standard(&value) {
-            prop_assert!((1..=parse::MAX_CANDIDATES).contains(&candidates.as_slice().len()));
+        let mut out = parse::Candidates::new();
+        if parse::standard(&value, &mut out).is_ok() {
+            prop_assert!((1..=parse::MAX_CANDIDATES).contains(&out.as_slice().len()));
         }
         for prefix in [&b""[..], b"sha256=", b"v0="] {
-            let _ = parse::prefixed(&value, prefix, Encoding::Hex);
-            let _ = parse::prefixed(&value, prefix, Encoding::Base64);
+            for encoding in [Encoding::Hex, Encoding::Base64] {
+                let mut out = parse::Candidates::new();
+                if parse::prefixed(&value, prefix, encoding, &mut out).is_ok() {
+                    prop_assert_eq!(out.as_slice().len(), 1);
+                }
+            }
         }
+    }
+
+    #[test]
+    fn hex_decoding_agrees_with_the_hex_crate(text in prop_oneof![
+        "[0-9a-fA-F]{64}",
+        "[0-9a-fA-F]{20}[\\x00-\\x7f][0-9a-fA-F]{43}",
+        "[0-9a-fA-FgG:@`/ ]{62,66}",
+    ]) {
+        let mut expected = [0u8; 32];
+        let expected = hex::decode_to_slice(&text, &mut expected).ok().map(|()| expected);
+        prop_assert_eq!(parse::decode_tag(Encoding::Hex, text.as_bytes()), expected);
     }
 
     #[test]

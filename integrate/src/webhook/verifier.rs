@@ -184,8 +184,9 @@ impl Verifier {
         if body.len() > inner.max_body {
             return Err(WebhookError::body_too_large(inner.max_body));
         }
-        let parsed = inner.plan.parse(headers)?;
-        if !inner.matches(&parsed, body) {
+        let mut candidates = Candidates::new();
+        let parsed = inner.plan.parse(headers, &mut candidates)?;
+        if !inner.matches(&parsed, candidates.as_slice(), body) {
             return Err(WebhookError::bad_signature());
         }
         let timestamp = parsed.timestamp.map(|(_, t)| t);
@@ -232,11 +233,11 @@ impl fmt::Debug for Verifier {
 impl Inner {
     /// Whether any secret's MAC equals any candidate. One HMAC per secret,
     /// compared in constant time with every candidate.
-    fn matches(&self, parsed: &Parsed<'_>, body: &[u8]) -> bool {
+    fn matches(&self, parsed: &Parsed<'_>, candidates: &[[u8; TAG_LEN]], body: &[u8]) -> bool {
         let ts = parsed.timestamp.map_or(&[][..], |(raw, _)| raw);
         let id = parsed.id.map_or(&[][..], str::as_bytes);
         // The signed content before the body.
-        let prefix: [&[u8]; 4] = match self.plan {
+        let parts: [&[u8]; 4] = match self.plan {
             Plan::Stripe { .. } => [ts, b".", b"", b""],
             Plan::Standard { .. } => [id, b".", ts, b"."],
             Plan::Slack { .. } => [b"v0:", ts, b":", b""],
@@ -245,20 +246,48 @@ impl Inner {
             } => [ts, b".", b"", b""],
             Plan::Github { .. } | Plan::Shopify { .. } | Plan::Generic { .. } => [b""; 4],
         };
-        let candidates = parsed.candidates.as_slice();
+        // Gathered into one buffer when short (always, but for a long
+        // Standard Webhooks id): one `update` instead of four.
+        let mut buf = [0u8; 64];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let gathered = buf.get_mut(..len).map(|out| {
+            let mut at = 0;
+            for part in parts {
+                if let Some(dst) = out.get_mut(at..at + part.len()) {
+                    dst.copy_from_slice(part);
+                }
+                at += part.len();
+            }
+            &*out
+        });
         self.keys.iter().any(|key| {
             let mut mac = key.clone();
-            for part in prefix {
-                mac.update(part);
+            match gathered {
+                Some(prefix) => mac.update(prefix),
+                None => parts.iter().for_each(|part| mac.update(part)),
             }
             mac.update(body);
             let tag: [u8; TAG_LEN] = mac.finalize().into_bytes().into();
             let found = candidates.iter().fold(Choice::from(0), |found, candidate| {
-                found | tag.ct_eq(candidate)
+                found | tags_equal(&tag, candidate)
             });
             bool::from(found)
         })
     }
+}
+
+/// Constant-time equality of two tags: the XOR of every word is folded
+/// without branches, and `subtle` makes the final comparison with zero.
+fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> Choice {
+    let diff = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .fold(0u64, |diff, (x, y)| {
+            let x = u64::from_ne_bytes(x.try_into().unwrap_or_default());
+            let y = u64::from_ne_bytes(y.try_into().unwrap_or_default());
+            diff | (x ^ y)
+        });
+    diff.ct_eq(&0)
 }
 
 /// |now - t| <= tolerance, compared at full precision: the edge is
@@ -307,12 +336,12 @@ struct StandardNames {
     signature: HeaderName,
 }
 
-/// What the headers of one delivery hold.
+/// What the headers of one delivery sign besides the body (the candidate
+/// signatures are written to a `Candidates` of the caller).
 struct Parsed<'h> {
     /// The raw digits (signed as sent) and their value.
     timestamp: Option<(&'h [u8], u64)>,
     id: Option<&'h str>,
-    candidates: Candidates,
 }
 
 impl Plan {
@@ -358,27 +387,33 @@ impl Plan {
         })
     }
 
-    fn parse<'h>(&self, headers: &'h HeaderMap) -> Result<Parsed<'h>, WebhookError> {
+    fn parse<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        out: &mut Candidates,
+    ) -> Result<Parsed<'h>, WebhookError> {
+        let mut parsed = Parsed {
+            timestamp: None,
+            id: None,
+        };
         match self {
             Plan::Stripe { signature } => {
                 let value = required(headers, signature)?;
-                let (timestamp, candidates) =
-                    parse::stripe(value).map_err(|f| fault(f, signature))?;
-                Ok(Parsed {
-                    timestamp: Some(timestamp),
-                    id: None,
-                    candidates,
-                })
+                let timestamp = parse::stripe(value, out).map_err(|f| fault(f, signature))?;
+                parsed.timestamp = Some(timestamp);
             }
-            Plan::Github { signature } => prefixed(headers, signature, b"sha256=", Encoding::Hex),
-            Plan::Shopify { signature } => prefixed(headers, signature, b"", Encoding::Base64),
+            Plan::Github { signature } => {
+                prefixed(headers, signature, b"sha256=", Encoding::Hex, out)?;
+            }
+            Plan::Shopify { signature } => {
+                prefixed(headers, signature, b"", Encoding::Base64, out)?;
+            }
             Plan::Slack {
                 signature,
                 timestamp,
             } => {
-                let mut parsed = prefixed(headers, signature, b"v0=", Encoding::Hex)?;
+                prefixed(headers, signature, b"v0=", Encoding::Hex, out)?;
                 parsed.timestamp = Some(timestamp_header(headers, timestamp)?);
-                Ok(parsed)
             }
             Plan::Standard { names } => {
                 let [primary, alternate] = names;
@@ -389,14 +424,11 @@ impl Plan {
                         None => return Err(WebhookError::missing_header(&primary.signature)),
                     },
                 };
-                let candidates = parse::standard(value).map_err(|f| fault(f, &names.signature))?;
+                parse::standard(value, out).map_err(|f| fault(f, &names.signature))?;
                 let id = parse::id(required(headers, &names.id)?)
                     .ok_or_else(|| WebhookError::malformed_header(&names.id))?;
-                Ok(Parsed {
-                    timestamp: Some(timestamp_header(headers, &names.timestamp)?),
-                    id: Some(id),
-                    candidates,
-                })
+                parsed.id = Some(id);
+                parsed.timestamp = Some(timestamp_header(headers, &names.timestamp)?);
             }
             Plan::Generic {
                 signature,
@@ -404,13 +436,13 @@ impl Plan {
                 prefix,
                 timestamp,
             } => {
-                let mut parsed = prefixed(headers, signature, prefix, *encoding)?;
+                prefixed(headers, signature, prefix, *encoding, out)?;
                 if let Some(timestamp) = timestamp {
                     parsed.timestamp = Some(timestamp_header(headers, timestamp)?);
                 }
-                Ok(parsed)
             }
         }
+        Ok(parsed)
     }
 }
 
@@ -458,19 +490,15 @@ fn timestamp_header<'h>(
     Ok((raw, t))
 }
 
-fn prefixed<'h>(
-    headers: &'h HeaderMap,
+fn prefixed(
+    headers: &HeaderMap,
     name: &HeaderName,
     prefix: &[u8],
     encoding: Encoding,
-) -> Result<Parsed<'h>, WebhookError> {
+    out: &mut Candidates,
+) -> Result<(), WebhookError> {
     let value = required(headers, name)?;
-    let candidates = parse::prefixed(value, prefix, encoding).map_err(|f| fault(f, name))?;
-    Ok(Parsed {
-        timestamp: None,
-        id: None,
-        candidates,
-    })
+    parse::prefixed(value, prefix, encoding, out).map_err(|f| fault(f, name))
 }
 
 /// Builds a [`Verifier`]. Made by [`Verifier::builder`].
