@@ -135,3 +135,37 @@ where
         })
     }
 }
+
+/// A return type an `#[integration]` method may declare (inside
+/// `integrate::Result<..>`), with its decoder: `Response<T>` keeps the head
+/// and decodes its `T`; any other type goes through [`DecodeBody`].
+///
+/// The generated code names the user's type in `decoder::<T>()` with the
+/// span of that type, so a type that cannot be decoded is reported there.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the return type of an `#[integration]` method",
+    label = "this type must implement `serde::Deserialize`",
+    note = "a method returns `integrate::Result<T>` where `T` is `()`, `String`, `integrate::Bytes`, `integrate::Response<U>` or a type deriving `serde::Deserialize`"
+)]
+pub trait ReturnType: Sized {
+    /// The decoder of this return type.
+    fn decoder() -> Decoder<Self>;
+}
+
+impl<T: DecodeBody> ReturnType for T {
+    fn decoder() -> Decoder<T> {
+        |response| response.decode::<T>().map(Response::into_body)
+    }
+}
+
+impl<T: DecodeBody> ReturnType for Response<T> {
+    fn decoder() -> Decoder<Response<T>> {
+        Response::decode::<T>
+    }
+}
+
+/// The decoder of the return type `T`.
+#[must_use]
+pub fn decoder<T: ReturnType>() -> Decoder<T> {
+    T::decoder()
+}
