@@ -690,3 +690,23 @@ async fn decoders_by_return_type_through_the_pipeline() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Status);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_clock_is_read_at_most_once_per_attempt() {
+    use integrate::__private::clock_reads;
+    if cfg!(not(debug_assertions)) {
+        return; // the counter exists in debug builds only
+    }
+    let script = Script::new([Step::status(200)]);
+    let client = client(&script);
+    let before = clock_reads();
+    client.execute(get("/x")).await.unwrap();
+    assert_eq!(clock_reads() - before, 1);
+
+    let script = Script::new([Step::status(503), Step::status(503), Step::status(200)]);
+    let client = self::client(&script);
+    let before = clock_reads();
+    let response = client.execute(get("/x")).await.unwrap();
+    assert_eq!(response.attempts(), 3);
+    assert!(clock_reads() - before <= 3, "{}", clock_reads() - before);
+}

@@ -7,6 +7,7 @@ mod client;
 pub mod error;
 mod resilience;
 mod telemetry;
+mod time;
 pub mod transport;
 pub mod webhook;
 
@@ -21,6 +22,8 @@ pub use client::{Client, ClientBuilder, DecodeBody, Response};
 pub use error::{Error, ErrorKind, Result};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use integrate_macros::integration;
+pub use resilience::circuit::{CircuitBreakerPolicy, CircuitState};
+pub use resilience::rate_limit::RateLimit;
 pub use resilience::retry::{Jitter, RetryOverride, RetryPolicy};
 pub use resilience::timeout::{TimeoutOverride, Timeouts};
 pub use transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};

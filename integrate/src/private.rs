@@ -9,12 +9,16 @@ use bytes::Bytes;
 pub use crate::auth::Auth;
 pub use crate::call::Call;
 pub use crate::client::{Client, ClientBuilder, DecodeBody, Response};
+pub use crate::resilience::circuit::CircuitBreakerPolicy;
+pub use crate::resilience::rate_limit::RateLimit;
 pub use crate::resilience::retry::{Jitter, RetryOverride, RetryPolicy};
 pub use crate::resilience::timeout::{TimeoutOverride, Timeouts};
 pub use crate::{Error, Result};
 pub use http::Method;
 pub use serde;
 pub use std::time::Duration;
+
+pub use crate::time::clock_reads;
 
 /// What an `#[integration]` trait declares: the defaults of its builder.
 #[derive(Debug, Clone)]
@@ -31,6 +35,12 @@ pub struct Declaration {
     pub retry: RetryPolicy,
     /// The declared timeouts.
     pub timeouts: Timeouts,
+    /// The declared circuit breaker.
+    pub circuit_breaker: CircuitBreakerPolicy,
+    /// The declared client-wide rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Per-method rate limits; a call names its limiter by index.
+    pub method_limits: Vec<RateLimit>,
 }
 
 impl Declaration {
@@ -44,6 +54,9 @@ impl Declaration {
             auth: Auth::none(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
+            circuit_breaker: CircuitBreakerPolicy::default(),
+            rate_limit: None,
+            method_limits: Vec::new(),
         }
     }
 }

@@ -1,5 +1,8 @@
 //! A scripted in-memory transport for pipeline tests on paused time.
 
+// Each test target uses a part of it.
+#![allow(dead_code)]
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -63,7 +66,6 @@ impl Step {
 
 /// A request as the transport saw it.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct Seen {
     pub(crate) at: Instant,
     pub(crate) method: http::Method,

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use crate::__private::{Declaration, Integration};
 use crate::auth::Auth;
 use crate::client::{Client, ClientInner};
+use crate::resilience::circuit::{CircuitBreaker, CircuitBreakerPolicy};
+use crate::resilience::rate_limit::{RateLimit, RateLimiter, Suspension};
 use crate::resilience::retry::RetryPolicy;
 use crate::resilience::timeout::Timeouts;
 use crate::transport::{DEFAULT_MAX_RESPONSE_BODY, ReqwestTransport, Transport};
@@ -44,6 +46,8 @@ pub struct ClientBuilder<C = Client> {
     auth: Option<Auth>,
     retry: Option<RetryPolicy>,
     timeouts: Option<Timeouts>,
+    circuit_breaker: Option<CircuitBreakerPolicy>,
+    rate_limit: Option<RateLimit>,
     http_client: Option<reqwest::Client>,
     transport: Option<Arc<dyn Transport>>,
     env: Option<EnvSource>,
@@ -60,6 +64,8 @@ impl<C> fmt::Debug for ClientBuilder<C> {
             .field("auth", &self.auth)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("circuit_breaker", &self.circuit_breaker)
+            .field("rate_limit", &self.rate_limit)
             .field("custom_transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
@@ -74,6 +80,8 @@ impl<C: Integration> ClientBuilder<C> {
             auth: None,
             retry: None,
             timeouts: None,
+            circuit_breaker: None,
+            rate_limit: None,
             http_client: None,
             transport: None,
             env: None,
@@ -113,6 +121,18 @@ impl<C: Integration> ClientBuilder<C> {
     /// Sets the timeouts.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = Some(timeouts);
+        self
+    }
+
+    /// Sets the circuit breaker policy (per client, shared by clones).
+    pub fn circuit_breaker(mut self, policy: CircuitBreakerPolicy) -> Self {
+        self.circuit_breaker = Some(policy);
+        self
+    }
+
+    /// Sets the client-wide rate limit (shared by clones).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -210,6 +230,15 @@ impl<C: Integration> ClientBuilder<C> {
         retry.validate()?;
         let timeouts = self.timeouts.unwrap_or(decl.timeouts);
         timeouts.validate()?;
+        let breaker = self.circuit_breaker.unwrap_or(decl.circuit_breaker);
+        breaker.validate()?;
+        let limit = self.rate_limit.or(decl.rate_limit);
+        if let Some(limit) = &limit {
+            limit.validate()?;
+        }
+        for limit in &decl.method_limits {
+            limit.validate()?;
+        }
 
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
         let transport: Arc<dyn Transport> = match (self.transport, self.http_client) {
@@ -231,6 +260,10 @@ impl<C: Integration> ClientBuilder<C> {
             retry,
             timeouts,
             transport,
+            breaker: CircuitBreaker::new(&breaker),
+            limiter: limit.as_ref().map(RateLimiter::new),
+            method_limiters: decl.method_limits.iter().map(RateLimiter::new).collect(),
+            suspension: Suspension::new(),
         };
         Ok(C::from_client(Client {
             inner: Arc::new(inner),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::Request;
 use http::header::{HeaderName, HeaderValue};
+use http::{Request, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -62,6 +62,7 @@ struct Prepared {
     retry: RetryPolicy,
     attempt_timeout: Duration,
     total_timeout: Duration,
+    method_limiter: Option<usize>,
 }
 
 impl ClientInner {
@@ -157,12 +158,13 @@ impl ClientInner {
             retry: self.retry.with_override(&call.retry),
             attempt_timeout: timeouts.get_attempt(),
             total_timeout: timeouts.get_total(),
+            method_limiter: call.method_limiter,
         })
     }
 
     /// The retry loop under the total deadline.
     async fn run(&self, prepared: Prepared) -> Result<Response<Bytes>> {
-        let start = Instant::now();
+        let start = crate::time::now();
         let deadline = start
             .checked_add(prepared.total_timeout)
             .unwrap_or_else(far_future);
@@ -191,10 +193,26 @@ impl ClientInner {
     ) -> Result<Response<Bytes>> {
         let policy = prepared.retry;
         let method = prepared.request.method();
-        // The clock is read once per attempt: at its start. The next
-        // attempt's start is computed from the wait it follows.
+        // The clock is read once per attempt: the first at the call's
+        // start, the others when the previous attempt failed. Waits end at
+        // known instants, so they need no read.
         let mut now = start;
+        let mut last_error: Option<Error> = None;
         loop {
+            // Circuit breaker. If it opened between two attempts, the call
+            // ends with the last attempt's error.
+            let permit = match self.breaker.acquire(now) {
+                Ok(permit) => permit,
+                Err(remaining) => {
+                    return Err(last_error.unwrap_or_else(|| Error::circuit_open(remaining)));
+                }
+            };
+            // Rate limiting: the client-wide pause, the method's limiter,
+            // then the client's.
+            now = self
+                .wait_for_slot(prepared, now, deadline, last_error.take())
+                .await?;
+
             *attempts += 1;
             let attempt_deadline = now
                 .checked_add(prepared.attempt_timeout)
@@ -206,28 +224,43 @@ impl ClientInner {
                 .await;
             let error = match outcome {
                 Ok(Ok(response)) if response.status().is_success() => {
+                    permit.success(now);
                     let (parts, body) = response.into_parts();
                     return Ok(Response::new(parts.status, parts.headers, body, *attempts));
                 }
                 Ok(Ok(response)) => status_error(response),
                 Ok(Err(error)) => error,
+                // Cut by the total deadline: not recorded by the breaker
+                // (the permit is dropped, giving back a half-open slot).
                 Err(_) if attempt_deadline >= deadline => {
                     return Err(Error::timeout("the total deadline passed"));
                 }
                 Err(_) => Error::timeout("the attempt timeout passed"),
             };
+            if counts_as_failure(&error) {
+                permit.failure(now);
+            } else {
+                permit.success(now);
+            }
+            now = crate::time::now();
+            let retry_after = error
+                .retry_after()
+                .filter(|_| error.status().is_some_and(retry::honours_retry_after));
+            if let (Some(after), Some(status)) = (retry_after, error.status())
+                && (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN)
+                && let Some(until) = now.checked_add(after)
+            {
+                self.suspension.suspend_until(until);
+            }
             if *attempts >= policy.get_max_attempts()
                 || !retry::should_retry(&error, method, prepared.idempotent)
             {
                 return Err(error);
             }
-            let (delay, reason) = match error.retry_after() {
-                Some(after) if error.status().is_some_and(retry::honours_retry_after) => {
-                    (after, WaitReason::RetryAfter)
-                }
-                _ => (policy.delay(*attempts), WaitReason::Backoff),
+            let (delay, reason) = match retry_after {
+                Some(after) => (after, WaitReason::RetryAfter),
+                None => (policy.delay(*attempts), WaitReason::Backoff),
             };
-            now = Instant::now();
             let resume = match now.checked_add(delay) {
                 Some(resume) if resume <= deadline => resume,
                 // Never sleep past the deadline: end now with this error.
@@ -243,7 +276,43 @@ impl ClientInner {
             );
             tokio::time::sleep_until(resume).await;
             now = resume;
+            last_error = Some(error);
         }
+    }
+
+    /// Waits, within the deadline, for the client-wide pause and the rate
+    /// limiters. Returns the instant the attempt may start. A wait past the
+    /// deadline ends the call: with the last attempt's error if there was
+    /// one, else `RateLimited` carrying the wait it would have needed.
+    async fn wait_for_slot(
+        &self,
+        prepared: &Prepared,
+        now: Instant,
+        deadline: Instant,
+        last_error: Option<Error>,
+    ) -> Result<Instant> {
+        let give_up = |wait: Duration, last_error: Option<Error>| {
+            tracing::debug!(
+                integrate.retry.reason = "rate_limit",
+                integrate.wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "the rate limit's next slot is after the deadline"
+            );
+            last_error.unwrap_or_else(|| Error::rate_limited_locally(wait))
+        };
+        let mut now = match self.suspension.wait(now, deadline).await {
+            Ok(now) => now,
+            Err(wait) => return Err(give_up(wait, last_error)),
+        };
+        let method = prepared
+            .method_limiter
+            .and_then(|i| self.method_limiters.get(i));
+        for limiter in method.into_iter().chain(self.limiter.as_ref()) {
+            now = match limiter.acquire(now, deadline).await {
+                Ok(now) => now,
+                Err(wait) => return Err(give_up(wait, last_error)),
+            };
+        }
+        Ok(now)
     }
 
     /// One attempt: credentials, then the transport.
@@ -261,6 +330,20 @@ impl ClientInner {
             .send(request)
             .await
             .map_err(Error::from_transport)
+    }
+}
+
+/// Whether an attempt's outcome counts as a failure for the circuit
+/// breaker: a connection, network or body failure, an attempt timeout, or
+/// 408/500/502/503/504. Everything else that completed (429, other 4xx,
+/// decode errors) is a success: the provider answered.
+fn counts_as_failure(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::Connect | ErrorKind::Network | ErrorKind::Body | ErrorKind::Timeout => true,
+        ErrorKind::Status => error
+            .status()
+            .is_some_and(|s| matches!(s.as_u16(), 408 | 500 | 502 | 503 | 504)),
+        _ => false,
     }
 }
 
@@ -287,7 +370,7 @@ fn status_error(response: http::Response<Bytes>) -> Error {
 }
 
 fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    crate::time::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 #[cfg(test)]

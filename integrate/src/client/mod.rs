@@ -11,6 +11,8 @@ pub use builder::ClientBuilder;
 pub use response::{DecodeBody, Response};
 
 use crate::auth::ResolvedAuth;
+use crate::resilience::circuit::{CircuitBreaker, CircuitState};
+use crate::resilience::rate_limit::{RateLimiter, Suspension};
 use crate::resilience::retry::RetryPolicy;
 use crate::resilience::timeout::Timeouts;
 use crate::transport::Transport;
@@ -47,6 +49,12 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) breaker: CircuitBreaker,
+    pub(crate) limiter: Option<RateLimiter>,
+    /// Per-method limiters, indexed by `Call::method_limiter`.
+    pub(crate) method_limiters: Vec<RateLimiter>,
+    /// The client-wide pause after a 429 (or 403) with `Retry-After`.
+    pub(crate) suspension: Suspension,
 }
 
 impl Client {
@@ -71,6 +79,12 @@ impl Client {
     #[must_use]
     pub fn timeouts(&self) -> Timeouts {
         self.inner.timeouts
+    }
+
+    /// A snapshot of the circuit breaker's state, shared by all clones.
+    #[must_use]
+    pub fn circuit_state(&self) -> CircuitState {
+        self.inner.breaker.state(crate::time::now())
     }
 }
 
