@@ -112,7 +112,6 @@ pub(crate) struct RetryArgs {
 
 /// `circuit_breaker(..)`: the ratio form or the consecutive form.
 pub(crate) struct BreakerArgs {
-    pub(crate) span: Span,
     pub(crate) failure_ratio: Option<Value<f64>>,
     pub(crate) min_calls: Option<Value<u32>>,
     pub(crate) window: Option<Value<Duration>>,
@@ -368,7 +367,7 @@ fn trait_entry(
         let span = input.parse::<kw::circuit_breaker>()?.span;
         let content;
         parenthesized!(content in input);
-        let value = breaker_list(&content, errors, span);
+        let value = breaker_list(&content, errors);
         put(&mut args.circuit_breaker, "circuit_breaker", span, value, errors);
     } else if la.peek(kw::rate_limit) {
         let span = input.parse::<kw::rate_limit>()?.span;
@@ -506,9 +505,8 @@ fn retry_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> RetryA
     args
 }
 
-fn breaker_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> BreakerArgs {
+fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
     let mut args = BreakerArgs {
-        span,
         failure_ratio: None,
         min_calls: None,
         window: None,

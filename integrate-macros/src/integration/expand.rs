@@ -4,12 +4,16 @@
 //! Every path goes through `::integrate::__private` (or `::core`), so
 //! user items named `Result`, `Option`, `String` or `Box` change nothing.
 
-use proc_macro2::{Span, TokenStream};
+use std::time::Duration;
+
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ReturnType, Signature, TraitItem, TraitItemFn, Type};
 
-use super::args::{AuthArg, AuthKind, Jitter, RetryArgs, TimeoutArgs, TraitArgs, Value};
+use super::args::{
+    AuthArg, AuthKind, BreakerArgs, Jitter, RateLimitArgs, RetryArgs, TimeoutArgs, TraitArgs, Value,
+};
 use super::ast::{Integration, Method, ParamKind};
 use super::parse::is_integrate_attr;
 use crate::duration;
@@ -56,6 +60,16 @@ pub(crate) fn trait_item(ir: &Integration<'_>) -> TokenStream {
 /// A method's signature as the trait declares it: parameter attributes
 /// removed; `async fn .. -> R` becomes `fn .. -> impl Future<Output = R> + Send`.
 pub(crate) fn signature(method: &Method<'_>) -> Signature {
+    signature_with(method, &TokenStream::new())
+}
+
+/// The signature the client implements: its future borrows nothing, so it
+/// is also `'static` (callers that know the client's type see that).
+fn client_signature(method: &Method<'_>) -> Signature {
+    signature_with(method, &quote!(+ 'static))
+}
+
+fn signature_with(method: &Method<'_>, bounds: &TokenStream) -> Signature {
     let mut sig = method.sig().clone();
     for input in &mut sig.inputs {
         if let FnArg::Typed(arg) = input {
@@ -72,7 +86,7 @@ pub(crate) fn signature(method: &Method<'_>) -> Signature {
             ReturnType::Default => sig.ident.span(),
         };
         sig.output = syn::parse_quote_spanned! {span=>
-            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send #bounds
         };
     }
     sig
@@ -125,6 +139,14 @@ pub(crate) fn client(ir: &Integration<'_>, declaration: &TokenStream) -> TokenSt
         impl ::core::fmt::Debug for #client {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.debug_tuple(#name).field(&self.client).finish()
+            }
+        }
+
+        #[automatically_derived]
+        #allow
+        impl ::core::convert::AsRef<::integrate::__private::Client> for #client {
+            fn as_ref(&self) -> &::integrate::__private::Client {
+                &self.client
             }
         }
 
@@ -215,11 +237,69 @@ fn declaration(ir: &Integration<'_>) -> TokenStream {
         }
         fields.push(quote!(#var.timeouts = #timeouts;));
     }
+    if let Some(breaker) = &args.circuit_breaker {
+        let policy = breaker_policy(breaker);
+        fields.push(quote!(#var.circuit_breaker = #policy;));
+    }
+    if let Some(limit) = &args.rate_limit {
+        let limit = rate_limit(limit);
+        fields.push(quote!(#var.rate_limit = ::core::option::Option::Some(#limit);));
+    }
+    let method_limits: Vec<TokenStream> = ir
+        .methods
+        .iter()
+        .filter_map(|m| m.rate_limit.as_ref())
+        .map(rate_limit)
+        .collect();
+    if !method_limits.is_empty() {
+        fields.push(quote!(#var.method_limits = ::std::vec![#(#method_limits),*];));
+    }
     quote! {
         let mut #var = ::integrate::__private::Declaration::new(#name);
         #(#fields)*
         #var
     }
+}
+
+fn breaker_policy(breaker: &BreakerArgs) -> TokenStream {
+    let mut policy = match &breaker.consecutive_failures {
+        Some(n) => {
+            let n = n.value;
+            quote!(::integrate::__private::CircuitBreakerPolicy::consecutive_failures(#n))
+        }
+        None => quote!(<::integrate::__private::CircuitBreakerPolicy as ::core::default::Default>::default()),
+    };
+    if let Some(v) = &breaker.failure_ratio {
+        let v = Literal::f64_unsuffixed(v.value);
+        policy.extend(quote!(.failure_ratio(#v)));
+    }
+    if let Some(v) = &breaker.min_calls {
+        let v = v.value;
+        policy.extend(quote!(.min_calls(#v)));
+    }
+    for (setter, value) in [("window", &breaker.window), ("open_for", &breaker.open_for)] {
+        if let Some(v) = value {
+            let setter = Ident::new(setter, Span::call_site());
+            let v = duration::tokens(v.value);
+            policy.extend(quote!(.#setter(#v)));
+        }
+    }
+    if let Some(v) = &breaker.half_open_calls {
+        let v = v.value;
+        policy.extend(quote!(.half_open_calls(#v)));
+    }
+    policy
+}
+
+fn rate_limit(limit: &RateLimitArgs) -> TokenStream {
+    let requests = limit.requests.as_ref().map_or(1, |v| v.value);
+    let per = duration::tokens(limit.per.as_ref().map_or(Duration::from_secs(1), |v| v.value));
+    let mut tokens = quote!(::integrate::__private::RateLimit::new(#requests, #per));
+    if let Some(burst) = &limit.burst {
+        let burst = burst.value;
+        tokens.extend(quote!(.burst(#burst)));
+    }
+    tokens
 }
 
 fn auth_tokens(auth: &AuthArg) -> TokenStream {
@@ -264,6 +344,7 @@ pub(crate) fn trait_impl(
     quote! {
         #[automatically_derived]
         #allow
+        #[allow(refining_impl_trait)]
         impl #trait_ident for #client {
             #(#methods)*
         }
@@ -273,7 +354,7 @@ pub(crate) fn trait_impl(
 /// One method of the client: builds the call description (serialising
 /// every argument) and returns the pipeline's future.
 fn call(ir: &Integration<'_>, method: &Method<'_>) -> TokenStream {
-    let sig = signature(method);
+    let sig = client_signature(method);
     let (Some(route), Some(output)) = (method.route(), method.output) else {
         // Unreachable after validation; keeps the generator total.
         return quote!(#sig { ::core::unimplemented!() });
@@ -315,6 +396,15 @@ fn call(ir: &Integration<'_>, method: &Method<'_>) -> TokenStream {
     if let Some(timeout) = &method.timeout {
         let timeout = timeout_override(timeout);
         steps.push(quote!(.timeouts(#timeout)));
+    }
+    if method.rate_limit.is_some() {
+        let index = ir
+            .methods
+            .iter()
+            .take_while(|m| !std::ptr::eq(*m, method))
+            .filter(|m| m.rate_limit.is_some())
+            .count();
+        steps.push(quote!(.method_limiter(#index)));
     }
     let decoder = decoder(output);
     quote! {
