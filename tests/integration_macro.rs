@@ -231,7 +231,13 @@ async fn path_and_query_parameters_take_their_wire_form() {
         Customer { id: "cus_1".into() }
     );
     let page = client
-        .charges(42, 10, Some("ch_0"), &["customer", "invoice"], Status::PastDue)
+        .charges(
+            42,
+            10,
+            Some("ch_0"),
+            &["customer", "invoice"],
+            Status::PastDue,
+        )
         .await
         .unwrap();
     assert_eq!(page.data, ["ch_1"]);
@@ -662,7 +668,11 @@ async fn the_method_limiter_and_the_client_limiter_space_attempts() {
     for _ in 0..3 {
         client.limited().await.unwrap();
     }
-    assert_eq!(script.gaps(), [ms(1_000), ms(1_000)], "1 request per second");
+    assert_eq!(
+        script.gaps(),
+        [ms(1_000), ms(1_000)],
+        "1 request per second"
+    );
 
     // The client's limit: burst 2, then one every 10 ms.
     let script = Script::new([Step::status(200)]);

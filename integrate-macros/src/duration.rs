@@ -67,7 +67,16 @@ mod tests {
     #[test]
     fn malformed() {
         for bad in [
-            "", "s", "10", "1.5s", "2 s", "2sec", "-1s", "2S", "ms10", "99999999999999999999h",
+            "",
+            "s",
+            "10",
+            "1.5s",
+            "2 s",
+            "2sec",
+            "-1s",
+            "2S",
+            "ms10",
+            "99999999999999999999h",
         ] {
             assert_eq!(parse_str(bad), None, "{bad}");
         }

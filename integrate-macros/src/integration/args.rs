@@ -153,12 +153,16 @@ pub(crate) fn parse_trait_args(tokens: TokenStream, errors: &mut Errors) -> Trai
 /// Parses the list inside `#[retry(..)]` on a method.
 pub(crate) fn parse_retry(attr: &syn::Attribute, errors: &mut Errors) -> Option<RetryArgs> {
     let span = attr_span(attr);
-    list_of(attr, errors, |input, errors| retry_list(input, errors, span))
+    list_of(attr, errors, |input, errors| {
+        retry_list(input, errors, span)
+    })
 }
 
 /// Parses the list inside `#[timeout(..)]` on a method; `connect` is refused.
 pub(crate) fn parse_timeout(attr: &syn::Attribute, errors: &mut Errors) -> Option<TimeoutArgs> {
-    list_of(attr, errors, |input, errors| timeout_list(input, errors, false))
+    list_of(attr, errors, |input, errors| {
+        timeout_list(input, errors, false)
+    })
 }
 
 /// Parses the list inside `#[rate_limit(..)]` on a method.
@@ -238,10 +242,10 @@ fn skip_entry(input: ParseStream<'_>) {
     let _ = input.step(|cursor| {
         let mut rest = *cursor;
         while let Some((tree, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tree {
-                if p.as_char() == ',' {
-                    break;
-                }
+            if let TokenTree::Punct(p) = &tree
+                && p.as_char() == ','
+            {
+                break;
             }
             rest = next;
         }
@@ -368,7 +372,13 @@ fn trait_entry(
         let content;
         parenthesized!(content in input);
         let value = breaker_list(&content, errors);
-        put(&mut args.circuit_breaker, "circuit_breaker", span, value, errors);
+        put(
+            &mut args.circuit_breaker,
+            "circuit_breaker",
+            span,
+            value,
+            errors,
+        );
     } else if la.peek(kw::rate_limit) {
         let span = input.parse::<kw::rate_limit>()?.span;
         let content;
@@ -400,8 +410,9 @@ fn auth(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<AuthArg> {
     } else if la.peek(kw::oauth2) {
         let span = input.parse::<kw::oauth2>()?.span;
         if input.peek(syn::token::Paren) {
-            let _content;
-            parenthesized!(_content in input);
+            let content;
+            parenthesized!(content in input);
+            content.parse::<TokenStream>()?;
         }
         return Err(syn::Error::new(
             span,
@@ -461,7 +472,9 @@ fn auth(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<AuthArg> {
 pub(crate) fn auth_usage(kind: AuthKind) -> &'static str {
     match kind {
         AuthKind::None => "write `auth = none`",
-        AuthKind::Bearer => "write `bearer(env = \"VAR\")`, naming the variable that holds the token",
+        AuthKind::Bearer => {
+            "write `bearer(env = \"VAR\")`, naming the variable that holds the token"
+        }
         AuthKind::ApiKey => {
             "write `api_key(header = \"Name\", env = \"VAR\")` or `api_key(query = \"name\", env = \"VAR\")`"
         }
@@ -488,7 +501,13 @@ fn retry_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> RetryA
         } else if la.peek(kw::initial_backoff) {
             let span = key::<kw::initial_backoff>(input)?;
             let value = duration(input)?;
-            put(&mut args.initial_backoff, "initial_backoff", span, value, errors);
+            put(
+                &mut args.initial_backoff,
+                "initial_backoff",
+                span,
+                value,
+                errors,
+            );
         } else if la.peek(kw::max_backoff) {
             let span = key::<kw::max_backoff>(input)?;
             let value = duration(input)?;
@@ -519,7 +538,13 @@ fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
         if la.peek(kw::failure_ratio) {
             let span = key::<kw::failure_ratio>(input)?;
             let value = ratio(input)?;
-            put(&mut args.failure_ratio, "failure_ratio", span, value, errors);
+            put(
+                &mut args.failure_ratio,
+                "failure_ratio",
+                span,
+                value,
+                errors,
+            );
         } else if la.peek(kw::min_calls) {
             let span = key::<kw::min_calls>(input)?;
             let value = count(input)?;
@@ -535,7 +560,13 @@ fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
         } else if la.peek(kw::half_open_calls) {
             let span = key::<kw::half_open_calls>(input)?;
             let value = count(input)?;
-            put(&mut args.half_open_calls, "half_open_calls", span, value, errors);
+            put(
+                &mut args.half_open_calls,
+                "half_open_calls",
+                span,
+                value,
+                errors,
+            );
         } else if la.peek(kw::consecutive_failures) {
             let span = key::<kw::consecutive_failures>(input)?;
             let value = count(input)?;

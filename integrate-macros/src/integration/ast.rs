@@ -140,12 +140,12 @@ pub(crate) enum ParamKind {
 impl ParamKind {
     pub(crate) fn attribute(&self) -> &'static str {
         match self {
-            ParamKind::Path => "path",
-            ParamKind::Query(_) => "#[query]",
-            ParamKind::Header(_) => "#[header]",
-            ParamKind::Body => "#[body]",
-            ParamKind::Form => "#[form]",
-            ParamKind::IdempotencyKey => "#[idempotency_key]",
+            ParamKind::Path => "a path value",
+            ParamKind::Query(_) => "`#[query]`",
+            ParamKind::Header(_) => "`#[header]`",
+            ParamKind::Body => "`#[body]`",
+            ParamKind::Form => "`#[form]`",
+            ParamKind::IdempotencyKey => "`#[idempotency_key]`",
         }
     }
 }

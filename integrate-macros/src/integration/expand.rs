@@ -203,7 +203,8 @@ fn declaration(ir: &Integration<'_>) -> TokenStream {
         fields.push(quote!(#var.auth = #auth;));
     }
     if let Some(retry) = &args.retry {
-        let mut policy = quote!(<::integrate::__private::RetryPolicy as ::core::default::Default>::default());
+        let mut policy =
+            quote!(<::integrate::__private::RetryPolicy as ::core::default::Default>::default());
         if let Some(v) = &retry.max_attempts {
             let v = v.value;
             policy.extend(quote!(.max_attempts(#v)));
@@ -223,7 +224,8 @@ fn declaration(ir: &Integration<'_>) -> TokenStream {
         fields.push(quote!(#var.retry = #policy;));
     }
     if let Some(timeout) = &args.timeout {
-        let mut timeouts = quote!(<::integrate::__private::Timeouts as ::core::default::Default>::default());
+        let mut timeouts =
+            quote!(<::integrate::__private::Timeouts as ::core::default::Default>::default());
         for (setter, value) in [
             ("connect", &timeout.connect),
             ("attempt", &timeout.attempt),
@@ -267,7 +269,9 @@ fn breaker_policy(breaker: &BreakerArgs) -> TokenStream {
             let n = n.value;
             quote!(::integrate::__private::CircuitBreakerPolicy::consecutive_failures(#n))
         }
-        None => quote!(<::integrate::__private::CircuitBreakerPolicy as ::core::default::Default>::default()),
+        None => quote!(
+            <::integrate::__private::CircuitBreakerPolicy as ::core::default::Default>::default()
+        ),
     };
     if let Some(v) = &breaker.failure_ratio {
         let v = Literal::f64_unsuffixed(v.value);
@@ -293,7 +297,12 @@ fn breaker_policy(breaker: &BreakerArgs) -> TokenStream {
 
 fn rate_limit(limit: &RateLimitArgs) -> TokenStream {
     let requests = limit.requests.as_ref().map_or(1, |v| v.value);
-    let per = duration::tokens(limit.per.as_ref().map_or(Duration::from_secs(1), |v| v.value));
+    let per = duration::tokens(
+        limit
+            .per
+            .as_ref()
+            .map_or(Duration::from_secs(1), |v| v.value),
+    );
     let mut tokens = quote!(::integrate::__private::RateLimit::new(#requests, #per));
     if let Some(burst) = &limit.burst {
         let burst = burst.value;
@@ -360,42 +369,52 @@ fn call(ir: &Integration<'_>, method: &Method<'_>) -> TokenStream {
         return quote!(#sig { ::core::unimplemented!() });
     };
     let verb = Ident::new(route.verb.constant(), Span::call_site());
-    let template = route.path.as_ref().map(syn::LitStr::value).unwrap_or_default();
+    let template = route
+        .path
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
     let operation = format!("{}::{}", ir.item.ident, method.ident());
+    let call = Ident::new("call", Span::mixed_site());
     let mut steps = Vec::new();
     if let Some(idempotent) = &method.idempotent {
         let header = idempotent
             .header
             .as_ref()
             .map_or_else(|| "Idempotency-Key".to_owned(), syn::LitStr::value);
-        steps.push(quote!(.idempotent(#header)));
+        steps.push(quote!(let #call = #call.idempotent(#header);));
     }
     for param in &method.params {
         let Some(ident) = param.ident else { continue };
         let span = param.ty.span();
         let name = ident.to_string();
-        steps.push(match param.kind() {
-            ParamKind::Path => quote_spanned!(span=> .path(#name, &#ident)),
-            ParamKind::Query(wire) => {
-                let wire = wire.as_ref().map_or(name, syn::LitStr::value);
-                quote_spanned!(span=> .query(#wire, &#ident))
-            }
-            ParamKind::Header(header) => {
-                let header = header.value();
-                quote_spanned!(span=> .header(#header, &#ident))
-            }
-            ParamKind::Body => quote_spanned!(span=> .json(&#ident)),
-            ParamKind::Form => quote_spanned!(span=> .form(&#ident)),
-            ParamKind::IdempotencyKey => quote_spanned!(span=> .idempotency_key(&#ident)),
+        let (helper, name) = match param.kind() {
+            ParamKind::Path => ("path", Some(name)),
+            ParamKind::Query(wire) => (
+                "query",
+                Some(wire.as_ref().map_or(name, syn::LitStr::value)),
+            ),
+            ParamKind::Header(header) => ("header", Some(header.value())),
+            ParamKind::Body => ("json", None),
+            ParamKind::Form => ("form", None),
+            ParamKind::IdempotencyKey => ("idempotency_key", None),
+        };
+        let helper = Ident::new(helper, span);
+        let name = name.map(|n| quote!(#n,));
+        // Spanned on the parameter's type: a type that cannot be sent is
+        // reported there, with the helper trait's message.
+        steps.push(quote_spanned! {span=>
+            let #call = ::integrate::__private::#helper(#call, #name &#ident);
         });
     }
+    let mut settings = Vec::new();
     if let Some(retry) = &method.retry {
         let retry = retry_override(retry);
-        steps.push(quote!(.retry(#retry)));
+        settings.push(quote!(.retry(#retry)));
     }
     if let Some(timeout) = &method.timeout {
         let timeout = timeout_override(timeout);
-        steps.push(quote!(.timeouts(#timeout)));
+        settings.push(quote!(.timeouts(#timeout)));
     }
     if method.rate_limit.is_some() {
         let index = ir
@@ -404,18 +423,16 @@ fn call(ir: &Integration<'_>, method: &Method<'_>) -> TokenStream {
             .take_while(|m| !std::ptr::eq(*m, method))
             .filter(|m| m.rate_limit.is_some())
             .count();
-        steps.push(quote!(.method_limiter(#index)));
+        settings.push(quote!(.method_limiter(#index)));
     }
     let decoder = decoder(output);
     quote! {
         #sig {
-            ::integrate::__private::run(
-                &self.client,
-                ::integrate::__private::Call::new(::integrate::__private::Method::#verb, #template)
-                    .operation(#operation)
-                    #(#steps)*,
-                #decoder,
-            )
+            let #call = ::integrate::__private::Call::new(::integrate::__private::Method::#verb, #template)
+                .operation(#operation)
+                #(#settings)*;
+            #(#steps)*
+            ::integrate::__private::run(&self.client, #call, #decoder)
         }
     }
 }
@@ -441,7 +458,9 @@ fn retry_override(retry: &RetryArgs) -> TokenStream {
         let v = v.value;
         quote!(#v)
     });
-    let initial_backoff = option(retry.initial_backoff.as_ref(), |v| duration::tokens(v.value));
+    let initial_backoff = option(retry.initial_backoff.as_ref(), |v| {
+        duration::tokens(v.value)
+    });
     let max_backoff = option(retry.max_backoff.as_ref(), |v| duration::tokens(v.value));
     let jitter = option(retry.jitter.as_ref(), |v| jitter(v.value));
     quote! {
@@ -479,7 +498,9 @@ pub(crate) fn shouty_snake_case(name: &str) -> String {
         if c.is_uppercase() && i > 0 && !out.ends_with('_') {
             let prev = chars[i - 1];
             let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_is_lower)
+            if prev.is_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_uppercase() && next_is_lower)
             {
                 out.push('_');
             }

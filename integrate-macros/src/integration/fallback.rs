@@ -14,10 +14,7 @@ use super::expand;
 pub(crate) fn integration(ir: &Integration<'_>) -> TokenStream {
     let trait_item = expand::trait_item(ir);
     let name = ir.item.ident.to_string();
-    let client = expand::client(
-        ir,
-        &quote!(::integrate::__private::Declaration::new(#name)),
-    );
+    let client = expand::client(ir, &quote!(::integrate::__private::Declaration::new(#name)));
     let methods = ir.methods.iter().map(|method| {
         let sig = expand::signature(method);
         let body = match (&method.sig().asyncness, &method.sig().output) {

@@ -4,7 +4,9 @@
 //! `validate.rs`.
 
 use syn::spanned::Spanned;
-use syn::{Attribute, FnArg, GenericArgument, LitStr, Pat, PathArguments, ReturnType, TraitItem, Type};
+use syn::{
+    Attribute, FnArg, GenericArgument, LitStr, Pat, PathArguments, ReturnType, TraitItem, Type,
+};
 
 use super::Errors;
 use super::args::{self, TraitArgs};
@@ -199,10 +201,7 @@ fn param<'a>(arg: &'a syn::PatType, errors: &mut Errors) -> Param<'a> {
                 _ => match attr.parse_args::<LitStr>() {
                     Ok(name) => Some(ParamKind::Query(Some(name))),
                     Err(_) => {
-                        errors.on(
-                            attr,
-                            "write `#[query]` or `#[query(\"wire_name\")]`",
-                        );
+                        errors.on(attr, "write `#[query]` or `#[query(\"wire_name\")]`");
                         None
                     }
                 },

@@ -125,13 +125,9 @@ fn auth_complete(auth: &AuthArg, errors: &mut Errors) {
             }
         }
     }
-    for var in [
-        &auth.env,
-        &auth.username_env,
-        &auth.password_env,
-    ]
-    .into_iter()
-    .flatten()
+    for var in [&auth.env, &auth.username_env, &auth.password_env]
+        .into_iter()
+        .flatten()
     {
         non_empty(var, "the variable name", errors);
     }
@@ -145,13 +141,13 @@ fn non_empty(value: &Value<String>, what: &str, errors: &mut Errors) {
 
 /// `max_attempts` counts the first try; `initial_backoff <= max_backoff`.
 fn retry_policy(retry: &RetryArgs, errors: &mut Errors) {
-    if let Some(attempts) = &retry.max_attempts {
-        if attempts.value == 0 {
-            errors.at(
-                attempts.span,
-                "`max_attempts` counts the first try and must be at least 1 (1 means no retry)",
-            );
-        }
+    if let Some(attempts) = &retry.max_attempts
+        && attempts.value == 0
+    {
+        errors.at(
+            attempts.span,
+            "`max_attempts` counts the first try and must be at least 1 (1 means no retry)",
+        );
     }
     let initial = retry
         .initial_backoff
@@ -180,7 +176,10 @@ fn retry_policy(retry: &RetryArgs, errors: &mut Errors) {
 fn breaker_policy(breaker: &BreakerArgs, errors: &mut Errors) {
     if let Some(consecutive) = &breaker.consecutive_failures {
         for (key, span) in [
-            ("failure_ratio", breaker.failure_ratio.as_ref().map(|v| v.span)),
+            (
+                "failure_ratio",
+                breaker.failure_ratio.as_ref().map(|v| v.span),
+            ),
             ("min_calls", breaker.min_calls.as_ref().map(|v| v.span)),
             ("window", breaker.window.as_ref().map(|v| v.span)),
         ] {
@@ -194,25 +193,28 @@ fn breaker_policy(breaker: &BreakerArgs, errors: &mut Errors) {
             }
         }
         if consecutive.value == 0 {
-            errors.at(consecutive.span, "`consecutive_failures` must be at least 1");
-        }
-    }
-    if let Some(ratio) = &breaker.failure_ratio {
-        if !(ratio.value > 0.0 && ratio.value <= 1.0) {
             errors.at(
-                ratio.span,
-                "`failure_ratio` is a fraction of failed attempts in (0, 1], e.g. 0.5",
+                consecutive.span,
+                "`consecutive_failures` must be at least 1",
             );
         }
+    }
+    if let Some(ratio) = &breaker.failure_ratio
+        && !(ratio.value > 0.0 && ratio.value <= 1.0)
+    {
+        errors.at(
+            ratio.span,
+            "`failure_ratio` is a fraction of failed attempts in (0, 1], e.g. 0.5",
+        );
     }
     for (key, value) in [
         ("min_calls", &breaker.min_calls),
         ("half_open_calls", &breaker.half_open_calls),
     ] {
-        if let Some(v) = value {
-            if v.value == 0 {
-                errors.at(v.span, format!("`{key}` must be at least 1"));
-            }
+        if let Some(v) = value
+            && v.value == 0
+        {
+            errors.at(v.span, format!("`{key}` must be at least 1"));
         }
     }
     for (key, value) in [("window", &breaker.window), ("open_for", &breaker.open_for)] {
@@ -221,10 +223,10 @@ fn breaker_policy(breaker: &BreakerArgs, errors: &mut Errors) {
 }
 
 fn positive(key: &str, value: Option<&Value<Duration>>, errors: &mut Errors) {
-    if let Some(v) = value {
-        if v.value.is_zero() {
-            errors.at(v.span, format!("`{key}` must be greater than zero"));
-        }
+    if let Some(v) = value
+        && v.value.is_zero()
+    {
+        errors.at(v.span, format!("`{key}` must be greater than zero"));
     }
 }
 
@@ -292,7 +294,7 @@ fn signature(method: &Method<'_>, errors: &mut Errors) {
     let sig = method.sig();
     if sig.asyncness.is_none() {
         errors.on(
-            &sig.fn_token,
+            sig.fn_token,
             format!(
                 "a declared call is an `async fn`: write `async fn {}(..)`",
                 sig.ident
@@ -426,13 +428,12 @@ fn routes(method: &Method<'_>, errors: &mut Errors) {
 /// The `{name}`s of a path template.
 pub(crate) fn placeholders(template: &str) -> Result<Vec<String>, String> {
     if !template.starts_with('/') {
-        return Err(format!(
-            "a path template starts with `/`: \"/{template}\""
-        ));
+        return Err(format!("a path template starts with `/`: \"/{template}\""));
     }
     if template.contains('?') || template.contains('#') {
         return Err(
-            "a path template holds a path only: declare query parameters with `#[query]`".to_owned(),
+            "a path template holds a path only: declare query parameters with `#[query]`"
+                .to_owned(),
         );
     }
     let mut names: Vec<String> = Vec::new();
@@ -489,9 +490,13 @@ fn params(method: &Method<'_>, errors: &mut Errors) {
                 let this = kind.attribute();
                 if let Some(first) = body {
                     let message = if first == this {
-                        format!("two {this} parameters: a request has one body; put both values in one struct")
+                        format!(
+                            "two {this} parameters: a request has one body; put both values in one struct"
+                        )
                     } else {
-                        format!("{this} with {first}: a request has one body, either JSON (`#[body]`) or form-urlencoded (`#[form]`)")
+                        format!(
+                            "{this} with {first}: a request has one body, either JSON (`#[body]`) or form-urlencoded (`#[form]`)"
+                        )
                     };
                     errors.at(*span, message);
                 } else {
@@ -552,7 +557,13 @@ mod tests {
         );
         assert!(placeholders("/plain").unwrap().is_empty());
         for bad in [
-            "customers", "/a/{id", "/a/id}", "/a/{}", "/a/{1x}", "/a/{id}/{id}", "/a?x=1",
+            "customers",
+            "/a/{id",
+            "/a/id}",
+            "/a/{}",
+            "/a/{1x}",
+            "/a/{id}/{id}",
+            "/a?x=1",
         ] {
             assert!(placeholders(bad).is_err(), "{bad}");
         }
