@@ -3,10 +3,12 @@
 
 use proc_macro::TokenStream;
 
+mod duration;
+mod integration;
+
 /// Generates a typed client from an annotated trait. See the `integrate`
 /// crate's documentation.
 #[proc_macro_attribute]
 pub fn integration(args: TokenStream, item: TokenStream) -> TokenStream {
-    let _ = args;
-    item
+    integration::expand(args.into(), item.into()).into()
 }

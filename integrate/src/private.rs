@@ -148,3 +148,89 @@ where
         })
     }
 }
+
+/// A return type an `#[integration]` method may declare (inside
+/// `integrate::Result<..>`), with its decoder: `Response<T>` keeps the head
+/// and decodes its `T`; any other type goes through [`DecodeBody`].
+///
+/// The generated code names the user's type in `decoder::<T>()` with the
+/// span of that type, so a type that cannot be decoded is reported there.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the return type of an `#[integration]` method",
+    label = "not decodable: derive `serde::Deserialize` for it (for `T` in `Response<T>`)",
+    note = "a method returns `integrate::Result<T>` where `T` is `()`, `String`, `integrate::Bytes`, `integrate::Response<U>` or a type deriving `serde::Deserialize`"
+)]
+pub trait ReturnType: Sized {
+    /// The decoder of this return type.
+    fn decoder() -> Decoder<Self>;
+}
+
+impl<T: DecodeBody> ReturnType for T {
+    fn decoder() -> Decoder<T> {
+        |response| response.decode::<T>().map(Response::into_body)
+    }
+}
+
+impl<T: DecodeBody> ReturnType for Response<T> {
+    fn decoder() -> Decoder<Response<T>> {
+        Response::decode::<T>
+    }
+}
+
+/// The decoder of the return type `T`.
+#[must_use]
+pub fn decoder<T: ReturnType>() -> Decoder<T> {
+    T::decoder()
+}
+
+/// A value sent as a path segment, a query value, a header value or an
+/// idempotency key (one serialiser for all four: see [`Call::query`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a path, query or header value",
+    label = "this type must implement `serde::Serialize`",
+    note = "such values are strings, numbers, bools, unit enum variants, or `Option`s and sequences of those; derive `serde::Serialize` for your own types"
+)]
+pub trait WireValue: serde::Serialize {}
+
+impl<T: serde::Serialize + ?Sized> WireValue for T {}
+
+/// A value sent as a JSON or form-urlencoded body.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a request body",
+    label = "this type must implement `serde::Serialize`",
+    note = "derive it with `#[derive(serde::Serialize)]`"
+)]
+pub trait BodyValue: serde::Serialize {}
+
+impl<T: serde::Serialize + ?Sized> BodyValue for T {}
+
+/// [`Call::path`] with the bound checked as [`WireValue`], so a type that
+/// cannot be sent is reported with integrate's message.
+pub fn path<T: WireValue + ?Sized>(call: Call, name: &'static str, value: &T) -> Call {
+    call.path(name, value)
+}
+
+/// [`Call::query`], checked as [`WireValue`].
+pub fn query<T: WireValue + ?Sized>(call: Call, name: &'static str, value: &T) -> Call {
+    call.query(name, value)
+}
+
+/// [`Call::header`], checked as [`WireValue`].
+pub fn header<T: WireValue + ?Sized>(call: Call, name: &'static str, value: &T) -> Call {
+    call.header(name, value)
+}
+
+/// [`Call::idempotency_key`], checked as [`WireValue`].
+pub fn idempotency_key<T: WireValue + ?Sized>(call: Call, value: &T) -> Call {
+    call.idempotency_key(value)
+}
+
+/// [`Call::json`], checked as [`BodyValue`].
+pub fn json<T: BodyValue + ?Sized>(call: Call, value: &T) -> Call {
+    call.json(value)
+}
+
+/// [`Call::form`], checked as [`BodyValue`].
+pub fn form<T: BodyValue + ?Sized>(call: Call, value: &T) -> Call {
+    call.form(value)
+}

@@ -1,0 +1,9 @@
+//! Compile-time behaviour of `#[integration]`: declarations that compile
+//! (and run), and the error of each mistake, on its token.
+
+#[test]
+fn integration() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui/integration/pass/*.rs");
+    cases.compile_fail("ui/integration/fail/*.rs");
+}

@@ -1,0 +1,7 @@
+use integrate::prelude::*;
+
+#[integration(base_url = "https://api.example.com")]
+pub trait Api {
+    async fn x(&self) -> integrate::Result<()>;
+}
+fn main() {}

@@ -1,0 +1,5 @@
+use integrate::prelude::*;
+
+#[integration(base_url = "https://api.example.com")]
+pub struct Api;
+fn main() {}
