@@ -416,6 +416,34 @@ fn up_to_eight_candidates_are_considered() {
 }
 
 #[test]
+fn standard_webhooks_long_ids_are_signed_in_full() {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .unwrap();
+    let v = verifier(Scheme::Standard, &[STANDARD_SECRET]);
+    for id in ["m".to_owned(), "msg_".repeat(10), "msg_".repeat(300)] {
+        let sig = b64(&mac(&key, &[id.as_bytes(), b".1700000000.{}"]));
+        let h = headers(&[
+            ("webhook-id", &id),
+            ("webhook-timestamp", "1700000000"),
+            ("webhook-signature", &format!("v1,{sig}")),
+        ]);
+        let delivery = v.verify_delivery_at(&h, b"{}", at(T)).unwrap();
+        assert_eq!(delivery.id(), Some(id.as_str()));
+        // Another id under the same signature does not verify.
+        let mut other = h.clone();
+        other.insert(
+            "webhook-id",
+            HeaderValue::from_str(&format!("{id}x")).unwrap(),
+        );
+        assert_eq!(
+            kind(v.verify_at(&other, b"{}", at(T))),
+            WebhookErrorKind::BadSignature
+        );
+    }
+}
+
+#[test]
 fn stripe_signs_the_timestamp_as_sent() {
     // The MAC covers the digits as they appear, so a timestamp rewritten
     // with a leading zero (same value) no longer verifies.

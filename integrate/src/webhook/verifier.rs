@@ -246,8 +246,8 @@ impl Inner {
             } => [ts, b".", b"", b""],
             Plan::Github { .. } | Plan::Shopify { .. } | Plan::Generic { .. } => [b""; 4],
         };
-        // Gathered into one buffer when short (always, but for a long
-        // Standard Webhooks id): one `update` instead of four.
+        // Gathered into one buffer when it fits (always, but for a Standard
+        // Webhooks id longer than about 40 bytes): one `update`, not four.
         let mut buf = [0u8; 64];
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let gathered = buf.get_mut(..len).map(|out| {
