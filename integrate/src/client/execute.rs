@@ -169,15 +169,12 @@ impl ClientInner {
             .checked_add(prepared.total_timeout)
             .unwrap_or_else(far_future);
         let mut attempts: u32 = 0;
-        let outcome = tokio::time::timeout_at(
-            deadline,
-            self.attempts(&prepared, start, deadline, &mut attempts),
-        )
-        .await;
-        let mut result = match outcome {
-            Ok(result) => result,
-            Err(_) => Err(Error::timeout("the total deadline passed")),
-        };
+        // Every wait inside is bounded by the deadline on its own (the
+        // attempt timeout is cut at the deadline, no backoff, pause or
+        // limiter wait ends after it), so no outer timer is needed.
+        let mut result = self
+            .attempts(&prepared, start, deadline, &mut attempts)
+            .await;
         if let Err(error) = &mut result {
             error.set_attempts(attempts);
         }
