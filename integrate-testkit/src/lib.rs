@@ -9,6 +9,9 @@
 //! checked on drop; a [`Journal`] records every request with its arrival
 //! instant on the tokio clock.
 //!
+//! The guide, with scripts, faults, the journal and expectations worked
+//! through, is [`integrate::guide::testing`].
+//!
 //! A client's retries on paused time, through the in-process transport:
 //!
 //! ```
