@@ -245,7 +245,10 @@ fn interleaved() {
             .expect("reqwest client")
     });
     let client = rt.block_on(async { integrate_client(addr) });
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(41);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(41);
     let batch: u64 = 2_000;
     for concurrency in [1u64, 32] {
         let mut ratios = Vec::new();
@@ -269,7 +272,10 @@ fn interleaved() {
                         })
                     };
                     let cpu = cpu_ns().zip(cpu0).map_or(0, |(b, a)| b.saturating_sub(a));
-                    (wall.as_secs_f64() * 1e9 / batch as f64, cpu as f64 / batch as f64)
+                    (
+                        wall.as_secs_f64() * 1e9 / batch as f64,
+                        cpu as f64 / batch as f64,
+                    )
                 };
                 if integrate_first {
                     let i = one(true);
