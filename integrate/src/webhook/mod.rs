@@ -9,8 +9,12 @@
 #![doc = include_str!("../../../docs/webhooks.md")]
 
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod field;
 mod parse;
 mod scheme;
+mod typed;
 mod verifier;
 
 #[cfg(test)]
@@ -19,3 +23,11 @@ mod tests;
 pub use error::{WebhookError, WebhookErrorKind};
 pub use scheme::{Encoding, HmacScheme, Scheme};
 pub use verifier::{Delivery, Verifier, VerifierBuilder};
+
+#[cfg(feature = "axum")]
+pub use extract::WebhookRejection;
+pub use integrate_macros::webhook;
+pub use typed::{
+    DeclareWebhook, DeliveryId, Verified, Webhook, WebhookDeclaration, WebhookPayload,
+    WebhookVerifier, WebhookVerifierBuilder,
+};
