@@ -109,7 +109,7 @@ fn auth_complete(auth: &AuthArg, errors: &mut Errors) {
                     format!("`api_key` needs `header` or `query`: {usage}"),
                 ),
                 (Some(_), Some(query)) => errors.at(
-                    query.span,
+                    query.key,
                     format!("`api_key` takes `header` or `query`, not both: {usage}"),
                 ),
                 (Some(header), None) => header_name(header.span, &header.value, errors),
@@ -178,10 +178,10 @@ fn breaker_policy(breaker: &BreakerArgs, errors: &mut Errors) {
         for (key, span) in [
             (
                 "failure_ratio",
-                breaker.failure_ratio.as_ref().map(|v| v.span),
+                breaker.failure_ratio.as_ref().map(|v| v.key),
             ),
-            ("min_calls", breaker.min_calls.as_ref().map(|v| v.span)),
-            ("window", breaker.window.as_ref().map(|v| v.span)),
+            ("min_calls", breaker.min_calls.as_ref().map(|v| v.key)),
+            ("window", breaker.window.as_ref().map(|v| v.key)),
         ] {
             if let Some(span) = span {
                 errors.at(
