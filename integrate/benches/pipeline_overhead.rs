@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -33,6 +33,9 @@ struct Customer {
     balance: i64,
     currency: String,
 }
+
+/// Connections the server accepted: both clients keep theirs alive.
+static ACCEPTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn start_server() -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -51,6 +54,7 @@ fn start_server() -> SocketAddr {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                ACCEPTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let _ = stream.set_nodelay(true);
                 tokio::spawn(async move {
                     let service = service_fn(|_req| async {
@@ -131,14 +135,6 @@ where
 }
 
 fn pipeline_overhead(c: &mut Criterion) {
-    // The integrate client emits its call span at INFO: measure with a
-    // subscriber installed, as in production.
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(std::io::sink)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("subscriber");
-
     let addr = start_server();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -189,5 +185,160 @@ fn pipeline_overhead(c: &mut Criterion) {
     group.finish();
 }
 
+fn one_side(
+    rt: &tokio::runtime::Runtime,
+    batch: u64,
+    concurrency: u64,
+    raw: &reqwest::Client,
+    url: &str,
+    client: Option<&Client>,
+) {
+    match client {
+        Some(client) => {
+            let client = client.clone();
+            drive(rt, batch, concurrency, move || {
+                let client = client.clone();
+                async move { integrate_call(&client).await }
+            });
+        }
+        None => {
+            let (raw, url) = (raw.clone(), url.to_owned());
+            drive(rt, batch, concurrency, move || {
+                let (raw, url) = (raw.clone(), url.clone());
+                async move { raw_call(&raw, &url).await }
+            });
+        }
+    }
+}
+
+/// CPU time of every thread of this process, in nanoseconds (Linux
+/// `schedstat`); `None` elsewhere.
+fn cpu_ns() -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        let text = std::fs::read_to_string(path).ok()?;
+        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Raw and integrate batches back to back, alternating which goes first,
+/// so both see the same load: the median per-round throughput ratio, and
+/// the CPU per call (client and server threads of this process).
+fn interleaved() {
+    let addr = start_server();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let url = format!("http://{addr}/v1/customers/cus_42");
+    let raw = rt.block_on(async {
+        integrate::ReqwestTransport::client_builder()
+            .build()
+            .expect("reqwest client")
+    });
+    let client = rt.block_on(async { integrate_client(addr) });
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(41);
+    let batch: u64 = 2_000;
+    for concurrency in [1u64, 32] {
+        let mut ratios = Vec::new();
+        let (mut raw_cpu, mut int_cpu, mut raw_wall, mut int_wall) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let measure = |integrate_first: bool| {
+                let one = |use_integrate: bool| {
+                    let cpu0 = cpu_ns();
+                    let wall = if use_integrate {
+                        let client = client.clone();
+                        drive(&rt, batch, concurrency, move || {
+                            let client = client.clone();
+                            async move { integrate_call(&client).await }
+                        })
+                    } else {
+                        let (raw, url) = (raw.clone(), url.clone());
+                        drive(&rt, batch, concurrency, move || {
+                            let (raw, url) = (raw.clone(), url.clone());
+                            async move { raw_call(&raw, &url).await }
+                        })
+                    };
+                    let cpu = cpu_ns().zip(cpu0).map_or(0, |(b, a)| b.saturating_sub(a));
+                    (wall.as_secs_f64() * 1e9 / batch as f64, cpu as f64 / batch as f64)
+                };
+                if integrate_first {
+                    let i = one(true);
+                    let r = one(false);
+                    (r, i)
+                } else {
+                    let r = one(false);
+                    let i = one(true);
+                    (r, i)
+                }
+            };
+            // `ONLY=raw` or `ONLY=integrate` runs one side (for `perf stat`).
+            match std::env::var("ONLY").as_deref() {
+                Ok("raw") => {
+                    one_side(&rt, batch, concurrency, &raw, &url, None);
+                    continue;
+                }
+                Ok("integrate") => {
+                    one_side(&rt, batch, concurrency, &raw, &url, Some(&client));
+                    continue;
+                }
+                _ => {}
+            }
+            let ((rw, rc), (iw, ic)) = measure(round % 2 == 1);
+            ratios.push(rw / iw);
+            raw_wall.push(rw);
+            int_wall.push(iw);
+            raw_cpu.push(rc);
+            int_cpu.push(ic);
+        }
+        if ratios.is_empty() {
+            continue;
+        }
+        let (rw, iw) = (median(&mut raw_wall), median(&mut int_wall));
+        let (rc, ic) = (median(&mut raw_cpu), median(&mut int_cpu));
+        eprintln!(
+            "interleaved c={concurrency}: {rounds} rounds of {batch}: median per call raw {:.1} us, integrate {:.1} us; median ratio (integrate/raw req/s) {:.3}; CPU per call raw {:.1} us, integrate {:.1} us (+{:.2} us)",
+            rw / 1e3,
+            iw / 1e3,
+            median(&mut ratios),
+            rc / 1e3,
+            ic / 1e3,
+            (ic - rc) / 1e3
+        );
+        eprintln!(
+            "connections accepted so far: {}",
+            ACCEPTED.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+}
+
 criterion_group!(benches, pipeline_overhead);
-criterion_main!(benches);
+
+fn main() {
+    // The integrate client emits its call span at INFO: measure with a
+    // subscriber installed, as in production.
+    // `NO_SUBSCRIBER=1` measures without it, to see what it costs.
+    if std::env::var_os("NO_SUBSCRIBER").is_none() {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(std::io::sink)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("subscriber");
+    }
+    interleaved();
+    // `INTERLEAVED_ONLY=1` stops here (for profiling).
+    if std::env::var_os("INTERLEAVED_ONLY").is_some() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -256,29 +256,43 @@ impl ReqwestTransport {
         {
             return Err(TransportError::body_too_large(limit));
         }
-        let capacity = response
-            .content_length()
-            .map_or(0, |len| usize::try_from(len).unwrap_or(limit).min(limit));
-        let mut body = BytesMut::with_capacity(capacity);
+        // Most bodies arrive in one chunk: keep it as it is (no copy), and
+        // only gather into a buffer when a second one comes.
+        let mut first: Option<Bytes> = None;
+        let mut gathered: Option<BytesMut> = None;
+        let mut len = 0usize;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| TransportError::body(e.without_url()))?
         {
-            if body.len() + chunk.len() > limit {
+            len += chunk.len();
+            if len > limit {
                 return Err(TransportError::body_too_large(limit));
             }
-            body.extend_from_slice(&chunk);
+            match (&mut gathered, first.take()) {
+                (Some(buf), _) => buf.extend_from_slice(&chunk),
+                (None, None) => first = Some(chunk),
+                (None, Some(head)) => {
+                    let capacity = response
+                        .content_length()
+                        .map_or(len, |l| usize::try_from(l).unwrap_or(limit).min(limit));
+                    let mut buf = BytesMut::with_capacity(capacity.max(len));
+                    buf.extend_from_slice(&head);
+                    buf.extend_from_slice(&chunk);
+                    gathered = Some(buf);
+                }
+            }
         }
-        let mut builder = http::Response::builder()
-            .status(response.status())
-            .version(response.version());
-        if let Some(headers) = builder.headers_mut() {
-            *headers = std::mem::take(response.headers_mut());
-        }
-        builder
-            .body(body.freeze())
-            .map_err(|e| TransportError::body(e.to_string()))
+        let body = match gathered {
+            Some(buf) => buf.freeze(),
+            None => first.unwrap_or_default(),
+        };
+        let mut out = http::Response::new(body);
+        *out.status_mut() = response.status();
+        *out.version_mut() = response.version();
+        *out.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(out)
     }
 }
 

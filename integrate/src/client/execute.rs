@@ -169,15 +169,12 @@ impl ClientInner {
             .checked_add(prepared.total_timeout)
             .unwrap_or_else(far_future);
         let mut attempts: u32 = 0;
-        let outcome = tokio::time::timeout_at(
-            deadline,
-            self.attempts(&prepared, start, deadline, &mut attempts),
-        )
-        .await;
-        let mut result = match outcome {
-            Ok(result) => result,
-            Err(_) => Err(Error::timeout("the total deadline passed")),
-        };
+        // Every wait inside is bounded by the deadline on its own (the
+        // attempt timeout is cut at the deadline, no backoff, pause or
+        // limiter wait ends after it), so no outer timer is needed.
+        let mut result = self
+            .attempts(&prepared, start, deadline, &mut attempts)
+            .await;
         if let Err(error) = &mut result {
             error.set_attempts(attempts);
         }
@@ -342,7 +339,7 @@ fn counts_as_failure(error: &Error) -> bool {
         ErrorKind::Connect | ErrorKind::Network | ErrorKind::Body | ErrorKind::Timeout => true,
         ErrorKind::Status => error
             .status()
-            .is_some_and(|s| matches!(s.as_u16(), 408 | 500 | 502 | 503 | 504)),
+            .is_some_and(crate::resilience::circuit::status_is_failure),
         _ => false,
     }
 }

@@ -13,6 +13,15 @@ use std::time::Duration;
 pub(crate) use breaker::CircuitBreaker;
 pub use policy::CircuitBreakerPolicy;
 
+/// Whether an attempt that received a response with `status` counts as a
+/// failure for the breaker: 408, 500, 502, 503 and 504. Every other status
+/// (429 and other 4xx included) is a success. An attempt that ends in a
+/// transport error (`Connect`, `Network`, `Body`) or an attempt timeout is
+/// a failure; one cut by the total deadline or dropped is not recorded.
+pub(crate) fn status_is_failure(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 500 | 502 | 503 | 504)
+}
+
 /// A snapshot of a client's circuit breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

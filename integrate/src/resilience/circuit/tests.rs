@@ -1,4 +1,4 @@
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::Barrier;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -7,6 +7,23 @@ use super::{CircuitBreaker, CircuitBreakerPolicy, CircuitState};
 use crate::ErrorKind;
 
 const MS: Duration = Duration::from_millis(1);
+
+/// Installs [`Capture`] as the global subscriber. Every test here calls it
+/// first.
+///
+/// tracing caches once per callsite whether any subscriber is interested.
+/// With the global subscriber in place before any transition callsite is
+/// first hit, no callsite can be cached as uninteresting by a thread that
+/// has no subscriber, and the events test sees every event of its thread.
+fn install_capture() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // Fails only if another global subscriber is set: then the events
+        // test fails and says so.
+        let _ = tracing::subscriber::set_global_default(Capture);
+    });
+}
+
 const SEC: Duration = Duration::from_secs(1);
 
 fn ratio(ratio: f64, min_calls: u32) -> CircuitBreakerPolicy {
@@ -40,6 +57,7 @@ fn opened(policy: &CircuitBreakerPolicy, now: Instant) -> CircuitBreaker {
 
 #[test]
 fn default_policy_matches_the_documented_defaults() {
+    install_capture();
     let policy = CircuitBreakerPolicy::default();
     let expected = CircuitBreakerPolicy::default()
         .failure_ratio(0.5)
@@ -58,6 +76,7 @@ fn default_policy_matches_the_documented_defaults() {
 
 #[test]
 fn validate_rejects_bad_values_with_config_errors() {
+    install_capture();
     let bad = [
         CircuitBreakerPolicy::default().failure_ratio(0.0),
         CircuitBreakerPolicy::default().failure_ratio(-0.1),
@@ -90,6 +109,7 @@ fn validate_rejects_bad_values_with_config_errors() {
 
 #[test]
 fn ratio_form_opens_once_min_calls_completed_and_ratio_reached() {
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     record(&breaker, t0, 5, true);
@@ -108,6 +128,7 @@ fn ratio_form_opens_once_min_calls_completed_and_ratio_reached() {
 
 #[test]
 fn ratio_form_below_the_ratio_stays_closed() {
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     for _ in 0..20 {
@@ -120,6 +141,7 @@ fn ratio_form_below_the_ratio_stays_closed() {
 
 #[test]
 fn min_calls_holds_the_circuit_closed_even_when_every_attempt_fails() {
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
     record(&breaker, t0, 9, true);
@@ -130,6 +152,7 @@ fn min_calls_holds_the_circuit_closed_even_when_every_attempt_fails() {
 
 #[test]
 fn failures_older_than_the_window_are_forgotten() {
+    install_capture();
     // Window 10s, min_calls 10, ratio 0.5.
     let breaker = CircuitBreaker::new(&ratio(0.5, 10));
     let t0 = Instant::now();
@@ -150,6 +173,7 @@ fn failures_older_than_the_window_are_forgotten() {
 
 #[test]
 fn consecutive_form_opens_after_n_failures_in_a_row() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(3).open_for(Duration::from_secs(2));
     let breaker = CircuitBreaker::new(&policy);
     let t0 = Instant::now();
@@ -169,6 +193,7 @@ fn consecutive_form_opens_after_n_failures_in_a_row() {
 
 #[test]
 fn open_circuit_fails_fast_with_the_remaining_open_time() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1).open_for(Duration::from_secs(15));
     let t0 = Instant::now();
     let breaker = opened(&policy, t0);
@@ -194,6 +219,7 @@ fn open_circuit_fails_fast_with_the_remaining_open_time() {
 
 #[test]
 fn half_open_admits_exactly_half_open_calls_trials() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(SEC)
         .half_open_calls(2);
@@ -214,6 +240,7 @@ fn half_open_admits_exactly_half_open_calls_trials() {
 
 #[test]
 fn concurrent_callers_in_half_open_admit_exactly_n() {
+    install_capture();
     const THREADS: usize = 16;
     const TRIALS: u32 = 3;
     for _ in 0..20 {
@@ -255,6 +282,7 @@ fn concurrent_callers_in_half_open_admit_exactly_n() {
 
 #[test]
 fn a_failed_trial_reopens_and_later_outcomes_of_that_round_are_ignored() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(Duration::from_secs(5))
         .half_open_calls(2);
@@ -292,6 +320,7 @@ fn a_failed_trial_reopens_and_later_outcomes_of_that_round_are_ignored() {
 
 #[test]
 fn closing_starts_a_fresh_window() {
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 4).open_for(SEC));
     let t0 = Instant::now();
     record(&breaker, t0, 4, true);
@@ -309,6 +338,7 @@ fn closing_starts_a_fresh_window() {
 
 #[test]
 fn dropped_permits_are_not_counted() {
+    install_capture();
     let breaker = CircuitBreaker::new(&ratio(0.5, 4));
     let t0 = Instant::now();
     for _ in 0..100 {
@@ -328,6 +358,7 @@ fn dropped_permits_are_not_counted() {
 
 #[test]
 fn a_dropped_trial_permit_gives_back_its_slot() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(1)
         .open_for(SEC)
         .half_open_calls(1);
@@ -346,6 +377,7 @@ fn a_dropped_trial_permit_gives_back_its_slot() {
 
 #[test]
 fn outcomes_of_permits_granted_before_a_transition_are_ignored() {
+    install_capture();
     let policy = CircuitBreakerPolicy::consecutive_failures(2).open_for(SEC);
     let breaker = CircuitBreaker::new(&policy);
     let t0 = Instant::now();
@@ -362,30 +394,43 @@ fn outcomes_of_permits_granted_before_a_transition_are_ignored() {
     assert_eq!(breaker.state(t1), CircuitState::Closed);
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_breaker_on_paused_time_goes_through_every_state() {
-    let policy = CircuitBreakerPolicy::consecutive_failures(2).open_for(Duration::from_secs(15));
-    let breaker = CircuitBreaker::new(&policy);
-    record(&breaker, Instant::now(), 2, true);
-    tokio::time::advance(Duration::from_secs(10)).await;
-    assert_eq!(
-        breaker.state(Instant::now()),
-        CircuitState::Open {
-            remaining: Duration::from_secs(5)
-        }
-    );
-    tokio::time::advance(Duration::from_secs(5)).await;
-    assert_eq!(breaker.state(Instant::now()), CircuitState::HalfOpen);
-    let trial = breaker.acquire(Instant::now()).expect("trial");
-    trial.success(Instant::now());
-    assert_eq!(breaker.state(Instant::now()), CircuitState::Closed);
+#[test]
+fn a_breaker_on_paused_time_goes_through_every_state() {
+    install_capture();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let policy =
+            CircuitBreakerPolicy::consecutive_failures(2).open_for(Duration::from_secs(15));
+        let breaker = CircuitBreaker::new(&policy);
+        record(&breaker, Instant::now(), 2, true);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(
+            breaker.state(Instant::now()),
+            CircuitState::Open {
+                remaining: Duration::from_secs(5)
+            }
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(breaker.state(Instant::now()), CircuitState::HalfOpen);
+        let trial = breaker.acquire(Instant::now()).expect("trial");
+        trial.success(Instant::now());
+        assert_eq!(breaker.state(Instant::now()), CircuitState::Closed);
+    });
 }
 
-/// Events seen by [`Capture`]: level and the `circuit.state` field.
-type Seen = Arc<Mutex<Vec<(tracing::Level, String)>>>;
+std::thread_local! {
+    /// The events [`Capture`] saw on this thread, while `Some`.
+    static CAPTURED: std::cell::RefCell<Option<Vec<(tracing::Level, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
 
-/// A subscriber that keeps the level and `circuit.state` of each event.
-struct Capture(Seen);
+/// A global subscriber that keeps the level and `circuit.state` of the
+/// events of the threads that asked for them.
+struct Capture;
 
 struct StateField(Option<String>);
 
@@ -417,8 +462,11 @@ impl tracing::Subscriber for Capture {
         let mut state = StateField(None);
         event.record(&mut state);
         if let Some(state) = state.0 {
-            let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            seen.push((*event.metadata().level(), state));
+            CAPTURED.with_borrow_mut(|captured| {
+                if let Some(captured) = captured {
+                    captured.push((*event.metadata().level(), state));
+                }
+            });
         }
     }
     fn enter(&self, _: &tracing::span::Id) {}
@@ -427,21 +475,17 @@ impl tracing::Subscriber for Capture {
 
 #[test]
 fn transitions_are_tracing_events() {
-    let seen = Seen::default();
-    tracing::subscriber::with_default(Capture(seen.clone()), || {
-        // Other tests run the same callsites with no subscriber at the same
-        // time: make sure none stays cached as uninteresting.
-        tracing::callsite::rebuild_interest_cache();
-        let policy = CircuitBreakerPolicy::consecutive_failures(1).open_for(SEC);
-        let t0 = Instant::now();
-        let breaker = opened(&policy, t0);
-        let t1 = t0 + SEC;
-        breaker.acquire(t1).expect("trial").failure(t1);
-        let t2 = t1 + SEC;
-        breaker.acquire(t2).expect("trial").success(t2);
-    });
+    install_capture();
+    CAPTURED.set(Some(Vec::new()));
+    let policy = CircuitBreakerPolicy::consecutive_failures(1).open_for(SEC);
+    let t0 = Instant::now();
+    let breaker = opened(&policy, t0);
+    let t1 = t0 + SEC;
+    breaker.acquire(t1).expect("trial").failure(t1);
+    let t2 = t1 + SEC;
+    breaker.acquire(t2).expect("trial").success(t2);
+    let seen = CAPTURED.take().unwrap_or_default();
     use tracing::Level;
-    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let expected = [
         (Level::WARN, "open"),
         (Level::INFO, "half_open"),
@@ -450,11 +494,19 @@ fn transitions_are_tracing_events() {
         (Level::INFO, "closed"),
     ];
     let seen: Vec<_> = seen.iter().map(|(l, s)| (*l, s.as_str())).collect();
-    assert_eq!(seen, expected);
+    assert_eq!(
+        seen,
+        expected,
+        "max level {:?}, global set {}, transitions {}",
+        tracing::level_filters::LevelFilter::current(),
+        tracing::dispatcher::has_been_set(),
+        breaker.transitions()
+    );
 }
 
 #[test]
 fn concurrent_outcomes_are_all_counted() {
+    install_capture();
     use super::window::{Totals, Window};
     const THREADS: u64 = 8;
     const EACH: u64 = 2000;
@@ -487,6 +539,7 @@ fn concurrent_outcomes_are_all_counted() {
 
 #[test]
 fn concurrent_failures_open_the_circuit_once() {
+    install_capture();
     const THREADS: usize = 8;
     for policy in [
         ratio(0.5, 10),
@@ -509,5 +562,20 @@ fn concurrent_failures_open_the_circuit_once() {
         });
         assert!(matches!(breaker.state(t0), CircuitState::Open { .. }));
         assert_eq!(breaker.transitions(), 1, "{policy:?}");
+    }
+}
+
+#[test]
+fn only_timeouts_and_server_errors_count_as_failures() {
+    use super::status_is_failure;
+    for failure in [408, 500, 502, 503, 504] {
+        let status = http::StatusCode::from_u16(failure).expect("valid status");
+        assert!(status_is_failure(status), "{failure}");
+    }
+    for success in [
+        200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 429, 501, 505,
+    ] {
+        let status = http::StatusCode::from_u16(success).expect("valid status");
+        assert!(!status_is_failure(status), "{success}");
     }
 }

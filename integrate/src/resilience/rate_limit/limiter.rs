@@ -94,6 +94,12 @@ impl RateLimiter {
         }
     }
 
+    /// How many slots the log holds.
+    #[cfg(test)]
+    pub(crate) fn log_len(&self) -> usize {
+        self.lock().log.len()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -129,6 +135,15 @@ impl RateLimiter {
     /// wait until `slot` as waiter `id`.
     fn reserve(&self, now: Instant, deadline: Instant) -> Result<Option<(u64, Instant)>, Duration> {
         let mut s = self.lock();
+        if s.queue.is_empty() {
+            // Slots at least `per` old constrain nothing: forget them, so
+            // the log holds only the starts of the last `per` (a generous
+            // quota does not make it grow to `requests` entries). Only when
+            // no reservation can be undone, so undoing stays exact.
+            while s.log.front().is_some_and(|&t| later(t, self.per) <= now) {
+                s.log.pop_front();
+            }
+        }
         let mut slot = now;
         if let Some(tat) = s.tat
             && let Some(earliest) = tat.checked_sub(self.tolerance)

@@ -452,3 +452,44 @@ async fn the_suspension_and_the_limiter_together() {
         .expect("slot");
     assert_eq!(Instant::now(), t0 + ms(1500));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_generous_quota_keeps_only_the_last_window_in_the_log() {
+    let limiter = limiter(1_000_000, ms(1000), 1_000_000);
+    for _ in 0..50 {
+        for _ in 0..100 {
+            let now = Instant::now();
+            limiter.acquire(now, now + HOUR).await.unwrap();
+        }
+        tokio::time::advance(ms(100)).await;
+    }
+    // 100 starts per 100 ms: about one second's worth is kept, not 5,000.
+    assert!(limiter.log_len() <= 1_100, "{}", limiter.log_len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawned_calls_share_one_limiter_and_one_pause() {
+    // `tokio::spawn` needs `Send` futures: the call futures of a client
+    // hold these.
+    let limiter = std::sync::Arc::new(RateLimiter::new(&RateLimit::new(2, ms(1000)).burst(1)));
+    let suspension = std::sync::Arc::new(Suspension::new());
+    let t0 = Instant::now();
+    suspension.suspend_until(t0 + ms(300));
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let (limiter, suspension) = (limiter.clone(), suspension.clone());
+            tokio::spawn(async move {
+                let now = Instant::now();
+                suspension.wait(now, now + HOUR).await?;
+                limiter.acquire(Instant::now(), now + HOUR).await?;
+                Ok::<_, Duration>(Instant::now() - t0)
+            })
+        })
+        .collect();
+    let mut starts = Vec::new();
+    for task in tasks {
+        starts.push(task.await.expect("no panic").expect("within the deadline"));
+    }
+    starts.sort();
+    assert_eq!(starts, [ms(300), ms(800), ms(1300)]);
+}
