@@ -290,7 +290,7 @@ fn key<K: syn::parse::Parse + syn::spanned::Spanned>(input: ParseStream<'_>) -> 
 fn string(input: ParseStream<'_>) -> syn::Result<Value<String>> {
     let lit: LitStr = input
         .parse()
-        .map_err(|e| syn::Error::new(e.span(), "expected a string literal"))?;
+        .map_err(|e| syn::Error::new(e.span(), "expected a string literal in double quotes"))?;
     Ok(Value {
         value: lit.value(),
         span: lit.span(),
@@ -313,9 +313,9 @@ fn duration(input: ParseStream<'_>) -> syn::Result<Value<Duration>> {
 }
 
 fn count(input: ParseStream<'_>) -> syn::Result<Value<u32>> {
-    let lit: LitInt = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), "expected a whole number"))?;
+    let lit: LitInt = input.parse().map_err(|e| {
+        syn::Error::new(e.span(), "expected a whole number without quotes, e.g. `4`")
+    })?;
     Ok(Value {
         value: lit.base10_parse()?,
         span: lit.span(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use proc_macro2::Span;
-use syn::{FnArg, ReceiverKind};
+use syn::{FnArg, GenericParam, ReceiverKind};
 
 use super::Errors;
 use super::args::{AuthArg, AuthKind, BreakerArgs, RateLimitArgs, RetryArgs, TimeoutArgs, Value};
@@ -317,7 +317,12 @@ fn signature(method: &Method<'_>, errors: &mut Errors) {
             ),
         ),
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    let generic = sig
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, GenericParam::Lifetime(_)));
+    if generic || sig.generics.where_clause.is_some() {
         errors.on(
             &sig.generics,
             "a declared call cannot be generic: name concrete types (a `&str`, a struct) in its parameters",
