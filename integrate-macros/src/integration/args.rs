@@ -58,7 +58,10 @@ pub(crate) mod kw {
 #[derive(Debug, Clone)]
 pub(crate) struct Value<T> {
     pub(crate) value: T,
+    /// The value's token.
     pub(crate) span: Span,
+    /// The key's token (the value's until the key is known).
+    pub(crate) key: Span,
 }
 
 /// `#[integration(..)]`.
@@ -253,6 +256,18 @@ fn skip_entry(input: ParseStream<'_>) {
     });
 }
 
+/// Stores the value of the key at `span`; a second value is an error.
+fn put_value<T>(
+    slot: &mut Option<Value<T>>,
+    key: &str,
+    span: Span,
+    mut value: Value<T>,
+    errors: &mut Errors,
+) {
+    value.key = span;
+    put(slot, key, span, value, errors);
+}
+
 /// Stores `value` in `slot`; a second value for the key is an error on it.
 fn put<T>(slot: &mut Option<T>, key: &str, span: Span, value: T, errors: &mut Errors) {
     if slot.is_some() {
@@ -275,10 +290,11 @@ fn key<K: syn::parse::Parse + syn::spanned::Spanned>(input: ParseStream<'_>) -> 
 fn string(input: ParseStream<'_>) -> syn::Result<Value<String>> {
     let lit: LitStr = input
         .parse()
-        .map_err(|e| syn::Error::new(e.span(), "expected a string literal"))?;
+        .map_err(|e| syn::Error::new(e.span(), "expected a string literal in double quotes"))?;
     Ok(Value {
         value: lit.value(),
         span: lit.span(),
+        key: lit.span(),
     })
 }
 
@@ -292,16 +308,18 @@ fn duration(input: ParseStream<'_>) -> syn::Result<Value<Duration>> {
     Ok(Value {
         value: crate::duration::parse(&lit)?,
         span: lit.span(),
+        key: lit.span(),
     })
 }
 
 fn count(input: ParseStream<'_>) -> syn::Result<Value<u32>> {
-    let lit: LitInt = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), "expected a whole number"))?;
+    let lit: LitInt = input.parse().map_err(|e| {
+        syn::Error::new(e.span(), "expected a whole number without quotes, e.g. `4`")
+    })?;
     Ok(Value {
         value: lit.base10_parse()?,
         span: lit.span(),
+        key: lit.span(),
     })
 }
 
@@ -312,6 +330,7 @@ fn ratio(input: ParseStream<'_>) -> syn::Result<Value<f64>> {
         return Ok(Value {
             value: f64::from(value),
             span: lit.span(),
+            key: lit.span(),
         });
     }
     let lit: LitFloat = input
@@ -320,6 +339,7 @@ fn ratio(input: ParseStream<'_>) -> syn::Result<Value<f64>> {
     Ok(Value {
         value: lit.base10_parse()?,
         span: lit.span(),
+        key: lit.span(),
     })
 }
 
@@ -344,6 +364,7 @@ fn jitter(input: ParseStream<'_>) -> syn::Result<Value<Jitter>> {
     Ok(Value {
         value,
         span: lit.span(),
+        key: lit.span(),
     })
 }
 
@@ -356,7 +377,7 @@ fn trait_entry(
     if la.peek(kw::base_url) {
         let span = key::<kw::base_url>(input)?;
         let value = string(input)?;
-        put(&mut args.base_url, "base_url", span, value, errors);
+        put_value(&mut args.base_url, "base_url", span, value, errors);
     } else if la.peek(kw::auth) {
         let span = key::<kw::auth>(input)?;
         let value = auth(input, errors)?;
@@ -443,23 +464,23 @@ fn auth(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<AuthArg> {
         if la.peek(kw::env) && kind != AuthKind::Basic {
             let span = key::<kw::env>(input)?;
             let value = string(input)?;
-            put(&mut arg.env, "env", span, value, errors);
+            put_value(&mut arg.env, "env", span, value, errors);
         } else if la.peek(kw::header) && kind == AuthKind::ApiKey {
             let span = key::<kw::header>(input)?;
             let value = string(input)?;
-            put(&mut arg.header, "header", span, value, errors);
+            put_value(&mut arg.header, "header", span, value, errors);
         } else if la.peek(kw::query) && kind == AuthKind::ApiKey {
             let span = key::<kw::query>(input)?;
             let value = string(input)?;
-            put(&mut arg.query, "query", span, value, errors);
+            put_value(&mut arg.query, "query", span, value, errors);
         } else if la.peek(kw::username_env) && kind == AuthKind::Basic {
             let span = key::<kw::username_env>(input)?;
             let value = string(input)?;
-            put(&mut arg.username_env, "username_env", span, value, errors);
+            put_value(&mut arg.username_env, "username_env", span, value, errors);
         } else if la.peek(kw::password_env) && kind == AuthKind::Basic {
             let span = key::<kw::password_env>(input)?;
             let value = string(input)?;
-            put(&mut arg.password_env, "password_env", span, value, errors);
+            put_value(&mut arg.password_env, "password_env", span, value, errors);
         } else {
             return Err(input.error(format!("unexpected key; {}", auth_usage(kind))));
         }
@@ -497,11 +518,11 @@ fn retry_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> RetryA
         if la.peek(kw::max_attempts) {
             let span = key::<kw::max_attempts>(input)?;
             let value = count(input)?;
-            put(&mut args.max_attempts, "max_attempts", span, value, errors);
+            put_value(&mut args.max_attempts, "max_attempts", span, value, errors);
         } else if la.peek(kw::initial_backoff) {
             let span = key::<kw::initial_backoff>(input)?;
             let value = duration(input)?;
-            put(
+            put_value(
                 &mut args.initial_backoff,
                 "initial_backoff",
                 span,
@@ -511,11 +532,11 @@ fn retry_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> RetryA
         } else if la.peek(kw::max_backoff) {
             let span = key::<kw::max_backoff>(input)?;
             let value = duration(input)?;
-            put(&mut args.max_backoff, "max_backoff", span, value, errors);
+            put_value(&mut args.max_backoff, "max_backoff", span, value, errors);
         } else if la.peek(kw::jitter) {
             let span = key::<kw::jitter>(input)?;
             let value = jitter(input)?;
-            put(&mut args.jitter, "jitter", span, value, errors);
+            put_value(&mut args.jitter, "jitter", span, value, errors);
         } else {
             return Err(la.error());
         }
@@ -538,7 +559,7 @@ fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
         if la.peek(kw::failure_ratio) {
             let span = key::<kw::failure_ratio>(input)?;
             let value = ratio(input)?;
-            put(
+            put_value(
                 &mut args.failure_ratio,
                 "failure_ratio",
                 span,
@@ -548,19 +569,19 @@ fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
         } else if la.peek(kw::min_calls) {
             let span = key::<kw::min_calls>(input)?;
             let value = count(input)?;
-            put(&mut args.min_calls, "min_calls", span, value, errors);
+            put_value(&mut args.min_calls, "min_calls", span, value, errors);
         } else if la.peek(kw::window) {
             let span = key::<kw::window>(input)?;
             let value = duration(input)?;
-            put(&mut args.window, "window", span, value, errors);
+            put_value(&mut args.window, "window", span, value, errors);
         } else if la.peek(kw::open_for) {
             let span = key::<kw::open_for>(input)?;
             let value = duration(input)?;
-            put(&mut args.open_for, "open_for", span, value, errors);
+            put_value(&mut args.open_for, "open_for", span, value, errors);
         } else if la.peek(kw::half_open_calls) {
             let span = key::<kw::half_open_calls>(input)?;
             let value = count(input)?;
-            put(
+            put_value(
                 &mut args.half_open_calls,
                 "half_open_calls",
                 span,
@@ -570,7 +591,7 @@ fn breaker_list(input: ParseStream<'_>, errors: &mut Errors) -> BreakerArgs {
         } else if la.peek(kw::consecutive_failures) {
             let span = key::<kw::consecutive_failures>(input)?;
             let value = count(input)?;
-            put(
+            put_value(
                 &mut args.consecutive_failures,
                 "consecutive_failures",
                 span,
@@ -597,15 +618,15 @@ fn rate_limit_list(input: ParseStream<'_>, errors: &mut Errors, span: Span) -> R
         if la.peek(kw::requests) {
             let span = key::<kw::requests>(input)?;
             let value = count(input)?;
-            put(&mut args.requests, "requests", span, value, errors);
+            put_value(&mut args.requests, "requests", span, value, errors);
         } else if la.peek(kw::per) {
             let span = key::<kw::per>(input)?;
             let value = duration(input)?;
-            put(&mut args.per, "per", span, value, errors);
+            put_value(&mut args.per, "per", span, value, errors);
         } else if la.peek(kw::burst) {
             let span = key::<kw::burst>(input)?;
             let value = count(input)?;
-            put(&mut args.burst, "burst", span, value, errors);
+            put_value(&mut args.burst, "burst", span, value, errors);
         } else {
             return Err(la.error());
         }
@@ -631,15 +652,15 @@ fn timeout_list(input: ParseStream<'_>, errors: &mut Errors, connect_allowed: bo
                     "the connect timeout is per client: set it in `#[integration(timeout(connect = ..))]`; a method may set `attempt` and `total`",
                 ));
             }
-            put(&mut args.connect, "connect", span, value, errors);
+            put_value(&mut args.connect, "connect", span, value, errors);
         } else if la.peek(kw::attempt) {
             let span = key::<kw::attempt>(input)?;
             let value = duration(input)?;
-            put(&mut args.attempt, "attempt", span, value, errors);
+            put_value(&mut args.attempt, "attempt", span, value, errors);
         } else if la.peek(kw::total) {
             let span = key::<kw::total>(input)?;
             let value = duration(input)?;
-            put(&mut args.total, "total", span, value, errors);
+            put_value(&mut args.total, "total", span, value, errors);
         } else {
             return Err(la.error());
         }

@@ -71,3 +71,78 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{TokenStream, TokenTree};
+    use quote::quote;
+
+    /// Leaf tokens, plus one per delimited group.
+    fn count(tokens: TokenStream) -> usize {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                TokenTree::Group(group) => 1 + count(group.stream()),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    fn method(i: usize) -> TokenStream {
+        let name = quote::format_ident!("call_{}", i);
+        let path = format!("/customers/{{id}}/charges/{i}");
+        match i % 3 {
+            0 => quote! {
+                #[get(#path)]
+                async fn #name(&self, id: &str, #[query] limit: u32) -> integrate::Result<Customer>;
+            },
+            1 => quote! {
+                #[post(#path)]
+                #[idempotent]
+                #[retry(max_attempts = 2)]
+                async fn #name(&self, id: &str, #[body] charge: &NewCharge) -> integrate::Result<Charge>;
+            },
+            _ => quote! {
+                #[delete(#path)]
+                #[timeout(total = "5s")]
+                async fn #name(&self, id: &str, #[header("X-Trace")] trace: &str) -> integrate::Result<()>;
+            },
+        }
+    }
+
+    fn expansion(methods: usize) -> TokenStream {
+        let args = quote! {
+            base_url = "https://api.example.com/v1",
+            auth = bearer(env = "TOKEN"),
+            retry(max_attempts = 4),
+            timeout(total = "30s"),
+        };
+        let methods = (0..methods).map(method);
+        let item = quote! {
+            pub trait Payments {
+                #(#methods)*
+            }
+        };
+        super::expand(args, item)
+    }
+
+    /// The size of the generated code: a fixed part per trait and a small
+    /// part per method (each method as written is about 30 tokens).
+    #[test]
+    fn expansion_size_per_method() {
+        if std::env::var_os("SHOW_EXPANSION").is_some() {
+            eprintln!("{}", expansion(2));
+        }
+        let empty = count(expansion(0));
+        let wide = count(expansion(30));
+        let per_method = (wide - empty) / 30;
+        eprintln!("expansion: {empty} tokens per trait, {per_method} tokens per method");
+        assert!(
+            empty < 800,
+            "{empty} tokens for the client of an empty trait"
+        );
+        assert!(per_method < 300, "{per_method} tokens per method");
+        let errors = expansion(1).to_string();
+        assert!(!errors.contains("compile_error"), "{errors}");
+    }
+}

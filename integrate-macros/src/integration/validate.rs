@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use proc_macro2::Span;
-use syn::{FnArg, ReceiverKind};
+use syn::{FnArg, GenericParam, ReceiverKind};
 
 use super::Errors;
 use super::args::{AuthArg, AuthKind, BreakerArgs, RateLimitArgs, RetryArgs, TimeoutArgs, Value};
@@ -109,7 +109,7 @@ fn auth_complete(auth: &AuthArg, errors: &mut Errors) {
                     format!("`api_key` needs `header` or `query`: {usage}"),
                 ),
                 (Some(_), Some(query)) => errors.at(
-                    query.span,
+                    query.key,
                     format!("`api_key` takes `header` or `query`, not both: {usage}"),
                 ),
                 (Some(header), None) => header_name(header.span, &header.value, errors),
@@ -178,10 +178,10 @@ fn breaker_policy(breaker: &BreakerArgs, errors: &mut Errors) {
         for (key, span) in [
             (
                 "failure_ratio",
-                breaker.failure_ratio.as_ref().map(|v| v.span),
+                breaker.failure_ratio.as_ref().map(|v| v.key),
             ),
-            ("min_calls", breaker.min_calls.as_ref().map(|v| v.span)),
-            ("window", breaker.window.as_ref().map(|v| v.span)),
+            ("min_calls", breaker.min_calls.as_ref().map(|v| v.key)),
+            ("window", breaker.window.as_ref().map(|v| v.key)),
         ] {
             if let Some(span) = span {
                 errors.at(
@@ -317,7 +317,12 @@ fn signature(method: &Method<'_>, errors: &mut Errors) {
             ),
         ),
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    let generic = sig
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, GenericParam::Lifetime(_)));
+    if generic || sig.generics.where_clause.is_some() {
         errors.on(
             &sig.generics,
             "a declared call cannot be generic: name concrete types (a `&str`, a struct) in its parameters",

@@ -43,6 +43,16 @@ mod shadowing {
         #[get("/text")]
         async fn text(&self) -> integrate::Result<std::string::String>;
 
+        /// Parameters named like the generated code's locals and fields.
+        #[get("/names/{client}")]
+        async fn names(
+            &self,
+            client: &str,
+            #[query] call: u32,
+            #[header("X-Declaration")] declaration: &str,
+            #[query] decoder: bool,
+        ) -> integrate::Result<()>;
+
         #[post("/created")]
         #[idempotent]
         async fn create(&self) -> integrate::Result<integrate::Response<String>>;
@@ -72,6 +82,7 @@ fn main() {
         assert_eq!(json, shadowing::String { text: "hi".into() });
         let text = client.text().await.unwrap();
         assert_eq!(text, r#"{"text":"hi"}"#);
+        client.names("c", 1, "d", true).await.unwrap();
         let created = client.create().await.unwrap();
         assert_eq!(created.body().text, "hi");
     });

@@ -55,6 +55,9 @@ pub trait Parameters {
         #[body] charge: &NewCharge,
     ) -> integrate::Result<()>;
 
+    #[get("/lifetimes/{id}")]
+    async fn lifetimes<'a>(&self, id: &'a str, #[query] q: Option<&'a str>) -> integrate::Result<()>;
+
     #[delete("/orders/{order}")]
     async fn key_alone(&self, order: u64, #[idempotency_key] key: String) -> integrate::Result<()>;
 }
@@ -69,4 +72,5 @@ fn main() {
     drop(client.form(&NewCharge { amount: 1 }));
     drop(client.idempotency_key(1, "k", &NewCharge { amount: 1 }));
     drop(client.key_alone(1, "k".into()));
+    drop(client.lifetimes("x", Some("y")));
 }
