@@ -10,6 +10,7 @@
 
 mod error;
 mod parse;
+mod receiver;
 mod scheme;
 mod verifier;
 
@@ -19,3 +20,5 @@ mod tests;
 pub use error::{WebhookError, WebhookErrorKind};
 pub use scheme::{Encoding, HmacScheme, Scheme};
 pub use verifier::{Delivery, Verifier, VerifierBuilder};
+
+pub use receiver::{Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder};
