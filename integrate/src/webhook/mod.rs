@@ -21,4 +21,6 @@ pub use error::{WebhookError, WebhookErrorKind};
 pub use scheme::{Encoding, HmacScheme, Scheme};
 pub use verifier::{Delivery, Verifier, VerifierBuilder};
 
-pub use receiver::{Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder};
+pub use receiver::{
+    Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder,
+};

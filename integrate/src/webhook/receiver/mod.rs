@@ -141,7 +141,11 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
                     tracing::debug!(
                         webhook.event = "duplicate",
                         delivery.id = id,
-                        delivery.state = if claim == Claim::Done { "done" } else { "pending" },
+                        delivery.state = if claim == Claim::Done {
+                            "done"
+                        } else {
+                            "pending"
+                        },
                         "duplicate webhook delivery acknowledged"
                     );
                     return Outcome::Duplicate;

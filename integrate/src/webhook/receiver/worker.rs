@@ -178,7 +178,10 @@ struct Worker<E, H> {
 
 /// Runs `fut` unless the stop signal comes first (checked first on every
 /// wake-up); `None` when stopped. A dropped pool counts as a stop.
-async fn unless_stopped<F: Future>(stopped: &mut watch::Receiver<bool>, fut: F) -> Option<F::Output> {
+async fn unless_stopped<F: Future>(
+    stopped: &mut watch::Receiver<bool>,
+    fut: F,
+) -> Option<F::Output> {
     let mut fut = pin!(fut);
     let mut stop = pin!(stopped.wait_for(|s| *s));
     poll_fn(|cx| {
