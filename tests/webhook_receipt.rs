@@ -189,7 +189,7 @@ async fn a_handler_failing_twice_then_succeeding_runs_three_times_and_is_done() 
     ));
     let left = pool.drain().await.unwrap();
 
-    let calls = calls.lock().unwrap();
+    let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3);
     // Exponential backoff from the retry policy: 200 ms, then 400 ms.
     assert_eq!(calls[1] - calls[0], Duration::from_millis(200));
@@ -326,7 +326,7 @@ async fn every_acknowledged_delivery_is_handled_or_left_in_the_queue_at_shutdown
                 let handled = handled.clone();
                 async move {
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    if e.n % 4 == 0 {
+                    if e.n.is_multiple_of(4) {
                         return Err("flaky".to_owned());
                     }
                     handled.lock().unwrap().insert(e.n);
@@ -495,4 +495,34 @@ async fn the_queue_is_bounded_and_a_dropped_pop_loses_no_job() {
         .expect("the job is there")
         .unwrap();
     assert_eq!(fourth.job().delivery_id(), Some("4"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_handler_attempt_is_a_failed_attempt_and_the_worker_lives_on() {
+    let Setup { receiver, .. } = setup(10);
+    let calls = Arc::new(AtomicU32::new(0));
+    let pool = {
+        let calls = calls.clone();
+        receiver
+            .workers()
+            .workers(1)
+            .retry(policy(3))
+            .spawn(move |e: Event| {
+                let call = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    assert!(call > 0, "first attempt of event {} panics", e.n);
+                    Ok::<(), String>(())
+                }
+            })
+            .unwrap()
+    };
+    for id in [1, 2] {
+        let (headers, body) = event(id);
+        assert!(receiver.receive(&headers, body).await.is_acknowledged());
+    }
+    let left = pool.drain().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(left.dead_letters.is_empty());
+    let stats = receiver.stats();
+    assert_eq!((stats.failed_attempts, stats.processed), (1, 2));
 }

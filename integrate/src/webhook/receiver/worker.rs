@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -91,7 +92,7 @@ impl<E: DeserializeOwned + Send + 'static> WorkerPoolBuilder<E> {
             .map(|_| {
                 let worker = Worker {
                     shared: Arc::clone(&self.shared),
-                    retry: self.retry.clone(),
+                    retry: self.retry,
                     handler: Arc::clone(&handler),
                     stopped: stopped.clone(),
                     event: PhantomData::<fn() -> E>,
@@ -224,11 +225,19 @@ where
             Ok(event) => event,
             Err(e) => return Err((format!("payload does not decode: {e}"), false)),
         };
-        match tokio::spawn((self.handler)(event)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err((e.to_string(), true)),
-            Err(e) if e.is_panic() => Err(("handler panicked".to_owned(), true)),
-            Err(_) => Err(("handler task cancelled".to_owned(), true)),
+        // A panic in the handler is a failed attempt, not a dead worker.
+        let mut run = pin!((self.handler)(event));
+        let outcome = poll_fn(|cx| {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+                Ok(poll) => poll.map(Some),
+                Err(_) => Poll::Ready(None),
+            }
+        })
+        .await;
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err((e.to_string(), true)),
+            None => Err(("handler panicked".to_owned(), true)),
         }
     }
 
