@@ -8,44 +8,36 @@ use std::time::Duration;
 
 use axum::response::IntoResponse;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use integrate::store::{Claim, IdempotencyStore, InMemoryQueue, InMemoryStore, Job, Queue};
-use integrate::webhook::{Outcome, Receiver, Scheme, Verifier};
+use integrate::webhook::{Outcome, Receiver, Scheme, Verifier, WebhookVerifier, webhook};
 use integrate::{Jitter, RetryPolicy};
-use sha2::Sha256;
+use integrate_testkit::WebhookSender;
 use tokio::time::Instant;
 
 const SECRET: &str = "receipt-test-secret";
 
+#[webhook(scheme = "github", secret_env = "RECEIPT_TEST_GITHUB_SECRET")]
 #[derive(Debug, serde::Deserialize)]
 struct Event {
     n: u32,
 }
 
-/// A GitHub-style delivery: the body signed in `X-Hub-Signature-256`, the
-/// id in `X-GitHub-Delivery` (when given).
+/// A GitHub delivery: the body signed in `X-Hub-Signature-256`, the id in
+/// `X-GitHub-Delivery` (when given).
 fn delivery(id: Option<&str>, body: &str) -> (HeaderMap, Bytes) {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let mut headers = HeaderMap::new();
-    headers.insert("x-hub-signature-256", HeaderValue::from_str(&sig).unwrap());
-    if let Some(id) = id {
-        headers.insert("x-github-delivery", HeaderValue::from_str(id).unwrap());
-    }
-    (headers, Bytes::from(body.to_owned()))
+    let sender = WebhookSender::github(SECRET);
+    let signed = match id {
+        Some(id) => sender.sign_with_id(id, body.to_owned()),
+        None => sender
+            .sign(body.to_owned())
+            .without_header("x-github-delivery"),
+    };
+    signed.into_parts()
 }
 
 fn event(id: u32) -> (HeaderMap, Bytes) {
     delivery(Some(&format!("delivery-{id}")), &format!(r#"{{"n":{id}}}"#))
-}
-
-fn github_id(headers: &HeaderMap, _body: &[u8]) -> Option<String> {
-    headers
-        .get("x-github-delivery")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 struct Setup {
@@ -55,13 +47,13 @@ struct Setup {
 }
 
 fn setup(queue_capacity: usize) -> Setup {
-    let verifier = Verifier::builder(Scheme::Github)
+    let verifier = WebhookVerifier::<Event>::builder()
         .secret(SECRET)
         .build()
         .unwrap();
     let store = Arc::new(InMemoryStore::new(100_000));
     let queue = Arc::new(InMemoryQueue::new(queue_capacity));
-    let receiver = Receiver::<Event>::from_verifier(verifier, github_id)
+    let receiver = Receiver::builder(verifier)
         .shared_store(store.clone())
         .shared_queue(queue.clone())
         .build()
@@ -371,13 +363,10 @@ async fn rejected_deliveries_get_the_verification_status_and_are_not_claimed() {
     let Setup {
         receiver, store, ..
     } = setup(10);
-    let (mut headers, body) = event(1);
-    headers.insert(
-        "x-hub-signature-256",
-        HeaderValue::from_static(
-            "sha256=0000000000000000000000000000000000000000000000000000000000000000",
-        ),
-    );
+    let (headers, body) = WebhookSender::github(SECRET)
+        .sign_with_id("delivery-1", r#"{"n":1}"#)
+        .tampered()
+        .into_parts();
     let outcome = receiver.receive(&headers, body).await;
     assert_eq!(outcome.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(store.state("delivery-1"), None);
@@ -392,7 +381,14 @@ async fn rejected_deliveries_get_the_verification_status_and_are_not_claimed() {
 
 #[tokio::test(start_paused = true)]
 async fn a_delivery_without_an_id_is_processed_every_time() {
-    let Setup { receiver, .. } = setup(10);
+    // The untyped verifier, with an id function that finds no id.
+    let verifier = Verifier::builder(Scheme::Github)
+        .secret(SECRET)
+        .build()
+        .unwrap();
+    let receiver = Receiver::<Event>::from_verifier(verifier, |_, _| None)
+        .build()
+        .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let pool = {
         let calls = calls.clone();

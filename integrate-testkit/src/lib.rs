@@ -1,4 +1,5 @@
-//! Fake providers with injectable faults, for testing integrate clients.
+//! Fake providers with injectable faults, for testing integrate clients,
+//! and a [`WebhookSender`] for testing webhook receivers.
 //!
 //! A [`FakeProvider`] plays a third-party API: declarative [`Route`]s
 //! answer with [`Reply`]s (status, headers, JSON or raw bodies, latency,
@@ -126,6 +127,7 @@ mod reply;
 mod route;
 mod server;
 mod state;
+mod webhook;
 
 pub use in_process::InProcessTransport;
 pub use journal::{Journal, RecordedRequest, Via};
@@ -133,6 +135,7 @@ pub use provider::{FakeProvider, Given, Mounted, VerificationError};
 pub use reply::{Fault, Reply};
 pub use route::Route;
 pub use state::Times;
+pub use webhook::{SignedDelivery, WebhookSender};
 
 #[cfg(test)]
 mod tests {
@@ -148,5 +151,7 @@ mod tests {
         assert_send_sync::<Route>();
         assert_send_sync::<Mounted>();
         assert_send_sync::<VerificationError>();
+        assert_send_sync::<WebhookSender>();
+        assert_send_sync::<SignedDelivery>();
     }
 }

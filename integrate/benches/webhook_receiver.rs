@@ -27,7 +27,7 @@ use criterion::{Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use integrate::store::{InMemoryQueue, InMemoryStore};
-use integrate::webhook::{Receiver, Scheme, Verifier};
+use integrate::webhook::{Receiver, WebhookVerifier};
 use sha2::Sha256;
 
 const SECRET: &str = "benchmark-webhook-secret";
@@ -35,6 +35,7 @@ const CONNECTIONS: u64 = 32;
 const ROUND: u64 = 3_000;
 const ROUNDS: usize = 12;
 
+#[integrate::webhook::webhook(scheme = "github", secret_env = "BENCH_GITHUB_WEBHOOK_SECRET")]
 #[derive(serde::Deserialize)]
 #[expect(dead_code, reason = "decoded, never read")]
 struct PushEvent {
@@ -132,20 +133,15 @@ fn receiver_vs_plain(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let verifier = Verifier::builder(Scheme::Github)
+    let verifier = WebhookVerifier::<PushEvent>::builder()
         .secret(SECRET)
         .build()
         .expect("valid configuration");
-    let receiver = Receiver::<PushEvent>::from_verifier(verifier, |headers, _| {
-        headers
-            .get("x-github-delivery")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    })
-    .store(InMemoryStore::new(10_000_000))
-    .queue(InMemoryQueue::new(1_000_000))
-    .build()
-    .expect("valid configuration");
+    let receiver = Receiver::builder(verifier)
+        .store(InMemoryStore::new(10_000_000))
+        .queue(InMemoryQueue::new(1_000_000))
+        .build()
+        .expect("valid configuration");
     let (receiver_url, plain_url, _pool) = runtime.block_on(async {
         let pool = receiver
             .workers()

@@ -22,7 +22,7 @@ pub use call::Call;
 pub use client::{Client, ClientBuilder, DecodeBody, Response};
 pub use error::{Error, ErrorKind, Result};
 pub use http::{self, HeaderMap, Method, StatusCode};
-pub use integrate_macros::integration;
+pub use integrate_macros::{integration, webhook};
 pub use resilience::circuit::{CircuitBreakerPolicy, CircuitState};
 pub use resilience::rate_limit::RateLimit;
 pub use resilience::retry::{Jitter, RetryOverride, RetryPolicy};
@@ -33,5 +33,6 @@ pub use transport::{ReqwestTransport, Transport, TransportError, TransportErrorK
 /// and [`ErrorKind`] into scope.
 pub mod prelude {
     pub use crate::integration;
+    pub use crate::webhook::webhook;
     pub use crate::{Error, ErrorKind, Result};
 }

@@ -234,3 +234,21 @@ pub fn json<T: BodyValue + ?Sized>(call: Call, value: &T) -> Call {
 pub fn form<T: BodyValue + ?Sized>(call: Call, value: &T) -> Call {
     call.form(value)
 }
+
+/// Items used by the code `#[webhook]` generates.
+pub mod webhook {
+    pub use crate::webhook::{DeclareWebhook, DeliveryId, Encoding, Scheme, WebhookDeclaration};
+
+    /// A type `#[webhook]` can be put on: one that decodes from JSON.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` does not implement `serde::Deserialize`, which a `#[webhook]` event type needs",
+        label = "the verified payload is decoded into this type",
+        note = "add `#[derive(serde::Deserialize)]` below `#[webhook(..)]`"
+    )]
+    pub trait EventType: crate::webhook::WebhookPayload {}
+
+    impl<T: crate::webhook::WebhookPayload> EventType for T {}
+
+    /// Checks at compile time that `T` can be a webhook event type.
+    pub const fn event_type<T: EventType>() {}
+}

@@ -9,9 +9,13 @@
 #![doc = include_str!("../../../docs/webhooks.md")]
 
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod field;
 mod parse;
 mod receiver;
 mod scheme;
+mod typed;
 mod verifier;
 
 #[cfg(test)]
@@ -21,6 +25,13 @@ pub use error::{WebhookError, WebhookErrorKind};
 pub use scheme::{Encoding, HmacScheme, Scheme};
 pub use verifier::{Delivery, Verifier, VerifierBuilder};
 
+#[cfg(feature = "axum")]
+pub use extract::WebhookRejection;
+pub use integrate_macros::webhook;
 pub use receiver::{
     Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder,
+};
+pub use typed::{
+    DeclareWebhook, DeliveryId, Verified, Webhook, WebhookDeclaration, WebhookPayload,
+    WebhookVerifier, WebhookVerifierBuilder,
 };

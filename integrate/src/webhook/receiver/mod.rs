@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::WebhookError;
+use super::{Webhook, WebhookError, WebhookVerifier};
 use crate::store::{Claim, IdempotencyStore, InMemoryQueue, InMemoryStore, Job, Queue};
 
 pub use stats::ReceiverStats;
@@ -66,6 +66,36 @@ impl<E> fmt::Debug for Receiver<E> {
     }
 }
 
+impl<E: Webhook> Receiver<E> {
+    /// A builder over the typed verifier of `E`: a delivery is verified,
+    /// decoded into `E`, and its id read from where `E`'s declaration
+    /// says (`delivery_id = ..`, or the scheme's default).
+    ///
+    /// ```
+    /// use integrate::webhook::{Receiver, WebhookVerifier, webhook};
+    ///
+    /// #[webhook(scheme = "github", secret_env = "GITHUB_WEBHOOK_SECRET")]
+    /// #[derive(serde::Deserialize)]
+    /// struct Push {
+    ///     after: String,
+    /// }
+    ///
+    /// # fn main() -> integrate::Result<()> {
+    /// let verifier = WebhookVerifier::<Push>::builder().secret("s3cr3t").build()?;
+    /// let receiver = Receiver::builder(verifier).build()?;
+    /// # let _ = receiver;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder(verifier: WebhookVerifier<E>) -> ReceiverBuilder<E> {
+        Self::builder_with(move |headers, body| {
+            verifier
+                .verify(headers, body)
+                .map(|verified| verified.into_parts().1)
+        })
+    }
+}
+
 impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
     /// How long a delivery id is remembered when no TTL is set: 72 hours
     /// (Stripe retries for 3 days).
@@ -79,7 +109,8 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
     /// decodes into `E`, and returns the delivery id, or `None` when the
     /// delivery has none (it is then processed without deduplication).
     ///
-    /// [`Receiver::from_verifier`] builds one from an untyped
+    /// [`Receiver::builder`] builds one from the typed
+    /// [`WebhookVerifier<E>`]; [`Receiver::from_verifier`] from an untyped
     /// [`Verifier`](super::Verifier) and a function that reads the id.
     pub fn builder_with<F>(verify: F) -> ReceiverBuilder<E>
     where

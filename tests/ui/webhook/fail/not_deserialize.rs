@@ -1,0 +1,8 @@
+use integrate::webhook::webhook;
+
+#[webhook(scheme = "stripe", secret_env = "SECRET")]
+pub struct Event {
+    pub id: String,
+}
+
+fn main() {}
