@@ -15,7 +15,8 @@
 //! in interleaved rounds (plain, receiver, receiver, plain, ...) of
 //! `ROUND` requests each; it prints the median requests/s of each route,
 //! the median of the per-round ratios, and, for scale, the in-process cost
-//! of `Receiver::receive` without HTTP.
+//! of `Receiver::receive` without HTTP, with and without workers draining
+//! the queue (the difference is mostly waking a parked worker per job).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -191,16 +192,38 @@ fn receiver_vs_plain(c: &mut Criterion) {
         }
         start.elapsed() / 20_000
     });
+    // The same without workers: verify, decode, claim and push only.
+    let alone = runtime.block_on(async {
+        let verifier = WebhookVerifier::<PushEvent>::builder()
+            .secret(SECRET)
+            .build()
+            .expect("valid configuration");
+        let receiver = Receiver::builder(verifier)
+            .queue(InMemoryQueue::new(20_000))
+            .build()
+            .expect("valid configuration");
+        let requests: Vec<_> = (0..20_000)
+            .map(|_| delivery(next.fetch_add(1, Ordering::Relaxed)))
+            .collect();
+        let start = Instant::now();
+        for (headers, body) in requests {
+            let outcome = receiver.receive(&headers, body.into()).await;
+            assert!(outcome.is_acknowledged());
+        }
+        start.elapsed() / 20_000
+    });
     println!(
         "interleaved rounds ({ROUNDS} x {ROUND} requests each): plain median {:.0} req/s, \
          receiver median {:.0} req/s, median per-round ratio {:.2} (min {:.2}, max {:.2}); \
-         Receiver::receive in process: {:.2} µs per delivery",
+         Receiver::receive in process: {:.2} µs per delivery with workers draining, \
+         {:.2} µs without workers",
         median(plain),
         median(piped),
         median(ratios.clone()),
         ratios.iter().copied().fold(f64::INFINITY, f64::min),
         ratios.iter().copied().fold(0.0, f64::max),
         in_process.as_secs_f64() * 1e6,
+        alone.as_secs_f64() * 1e6,
     );
 
     let mut group = c.benchmark_group("webhook_receiver");
