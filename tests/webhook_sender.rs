@@ -83,14 +83,16 @@ fn slack_signature_matches_the_documented_vector() {
 const T: u64 = 1_700_000_000;
 const BODY: &str = r#"{"id":"evt_1","type":"ping"}"#;
 
-/// Each scheme's sender, its verifier's scheme, and a current, a previous
-/// and a retired secret.
-fn cases() -> Vec<(
+/// A scheme's name, its sender, the verifier's scheme, and its current,
+/// previous and retired secrets.
+type Case = (
     &'static str,
     fn(&str) -> WebhookSender,
     Scheme,
     [&'static str; 3],
-)> {
+);
+
+fn cases() -> Vec<Case> {
     vec![
         (
             "stripe",

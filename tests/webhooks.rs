@@ -1,13 +1,18 @@
 //! `Verified<E>` through a real axum router on loopback, for every scheme:
 //! deliveries signed by the testkit's `WebhookSender`, sent over HTTP/1.1,
 //! and the outcome (status, body, event, delivery id) asserted. Real time,
-//! short timeouts, no assertion on durations.
+//! short timeouts, no assertion on durations. One test drives the extractor
+//! in process and checks its TRACE log.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::FromRequest;
+use axum::response::IntoResponse;
 use axum::routing::post;
 use integrate::ErrorKind;
 use integrate::webhook::{
@@ -490,4 +495,77 @@ fn verify_at_checks_bytes_then_decodes_then_reads_the_id() {
             .delivery_id(),
         None
     );
+}
+
+/// A writer that keeps everything the subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The extractor in process (no socket): a signed request is accepted, a
+/// tampered one is rejected with 401, its text as the body, and logged at
+/// TRACE without the signature.
+#[tokio::test(flavor = "current_thread")]
+async fn extractor_in_process_and_rejections_logged_at_trace() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let verifier = verifier::<ShopifyEvent>(&SHOPIFY);
+    let delivery = WebhookSender::shopify(SHOPIFY.current).sign_with_id("dlv_9", BODY);
+    let request = delivery
+        .to_request("/hook")
+        .unwrap()
+        .map(axum::body::Body::from);
+    let verified = Verified::<ShopifyEvent>::from_request(request, &verifier)
+        .await
+        .unwrap();
+    assert_eq!(verified.n, 7, "dereferences to the event");
+    assert_eq!(verified.delivery_id(), Some("dlv_9"));
+
+    let tampered = delivery.tampered();
+    let request = tampered
+        .to_request("/hook")
+        .unwrap()
+        .map(axum::body::Body::from);
+    let rejection = Verified::<ShopifyEvent>::from_request(request, &verifier)
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status(), 401);
+    assert_eq!(
+        rejection
+            .webhook_error()
+            .map(integrate::webhook::WebhookError::kind),
+        Some(WebhookErrorKind::BadSignature)
+    );
+    let response = rejection.into_response();
+    assert_eq!(response.status(), 401);
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"signature does not match");
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(logs.contains("TRACE"), "{logs}");
+    assert!(
+        logs.contains("webhook.rejection=\"bad_signature\""),
+        "{logs}"
+    );
+    assert!(logs.contains("http.response.status_code=401"), "{logs}");
+    let signature = delivery.header("x-shopify-hmac-sha256").unwrap();
+    assert!(!logs.contains(signature), "{logs}");
 }
