@@ -6,6 +6,7 @@ pub mod call;
 mod client;
 pub mod error;
 mod resilience;
+pub mod store;
 mod telemetry;
 mod time;
 pub mod transport;

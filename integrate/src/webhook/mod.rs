@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod field;
 mod parse;
+mod receiver;
 mod scheme;
 mod typed;
 mod verifier;
@@ -27,6 +28,9 @@ pub use verifier::{Delivery, Verifier, VerifierBuilder};
 #[cfg(feature = "axum")]
 pub use extract::WebhookRejection;
 pub use integrate_macros::webhook;
+pub use receiver::{
+    Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder,
+};
 pub use typed::{
     DeclareWebhook, DeliveryId, Verified, Webhook, WebhookDeclaration, WebhookPayload,
     WebhookVerifier, WebhookVerifierBuilder,
