@@ -113,3 +113,20 @@ pub trait EmailApi {
     #[post("/send")]
     async fn send(&self, #[body] email: &Email) -> integrate::Result<()>;
 }
+
+/// An event the payments provider sends to our webhook endpoint, signed
+/// Stripe-style. Two secrets are accepted while the provider rolls its
+/// signing secret.
+#[integrate::webhook::webhook(
+    scheme = "stripe",
+    secret_env = ["PAYMENTS_WEBHOOK_SECRET", "PAYMENTS_WEBHOOK_SECRET_PREVIOUS"],
+    tolerance = "5m"
+)]
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentEvent {
+    /// The event id: the delivery id deduplication uses.
+    pub id: String,
+    /// The event type, e.g. `charge.succeeded`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}

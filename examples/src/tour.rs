@@ -10,7 +10,8 @@ use integrate_testkit::{FakeProvider, Fault, Journal, Reply, Route};
 use serde_json::json;
 
 use crate::apis::{
-    EmailApi, EmailApiClient, NewCharge, Payments, PaymentsClient, Sms, SmsApi, SmsApiClient,
+    EmailApi, EmailApiClient, NewCharge, PaymentEvent, Payments, PaymentsClient, Sms, SmsApi,
+    SmsApiClient,
 };
 
 /// The demo credentials: the clients read them through an environment
@@ -21,6 +22,8 @@ fn demo_env(name: &str) -> Option<String> {
         "SMS_API_KEY" => "sms_demo_key",
         "MAIL_USER" => "tour",
         "MAIL_PASSWORD" => "demo-password",
+        "PAYMENTS_WEBHOOK_SECRET" => "whsec_demo_current",
+        "PAYMENTS_WEBHOOK_SECRET_PREVIOUS" => "whsec_demo_previous",
         _ => return None,
     };
     Some(value.to_owned())
@@ -150,6 +153,7 @@ pub async fn run<W: Write>(out: &mut W) -> Result<Vec<Outcome>, TourError> {
     timeout(&mut tour).await?;
     circuit_breaker(&mut tour).await?;
     rate_limiter(&mut tour).await?;
+    webhooks(&mut tour).await?;
     summary(&mut tour)?;
     Ok(tour.outcomes)
 }
@@ -447,6 +451,89 @@ async fn rate_limiter<W: Write>(tour: &mut Tour<'_, W>) -> Result<(), TourError>
             ms(spread)
         ),
         arrivals.len(),
+    )
+}
+
+async fn webhooks<W: Write>(tour: &mut Tour<'_, W>) -> Result<(), TourError> {
+    use integrate::store::{InMemoryQueue, InMemoryStore};
+    use integrate::webhook::{Receiver, WebhookVerifier};
+    use integrate_testkit::WebhookSender;
+
+    let started = tour.start(
+        8,
+        "Inbound payment webhooks: verified, acknowledged at once, processed once",
+    )?;
+    let verifier = WebhookVerifier::<PaymentEvent>::builder()
+        .env(demo_env)
+        .build()?;
+    let receiver = Receiver::builder(verifier)
+        .store(InMemoryStore::new(10_000))
+        .queue(InMemoryQueue::new(1_000))
+        .build()?;
+    let processed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = processed.clone();
+    let pool = receiver
+        .workers()
+        .workers(2)
+        .spawn(move |event: PaymentEvent| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .map_err(|_| "the record of processed events is poisoned")?
+                    .push(event.id);
+                Ok::<(), &'static str>(())
+            }
+        })?;
+    let app = axum::Router::new().route("/hooks/payments", receiver.method_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hooks/payments", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let http = integrate::ReqwestTransport::client_builder().build()?;
+    let body = |id: &str| format!(r#"{{"id":"{id}","type":"charge.succeeded"}}"#);
+    let sender = WebhookSender::stripe("whsec_demo_current");
+    let valid = sender.sign(body("evt_1"));
+    let deliveries = [
+        ("valid", valid.clone(), 202),
+        ("tampered", sender.sign(body("evt_2")).tampered(), 401),
+        (
+            "stale (10 min old)",
+            sender.aged(Duration::from_secs(600)).sign(body("evt_3")),
+            401,
+        ),
+        ("duplicate", valid, 200),
+        (
+            "previous secret",
+            WebhookSender::stripe("whsec_demo_previous").sign(body("evt_4")),
+            202,
+        ),
+    ];
+    let mut statuses = Vec::new();
+    let mut as_expected = true;
+    for (what, delivery, expected) in &deliveries {
+        let status = delivery.send(&http, &url).await?.status().as_u16();
+        as_expected &= status == *expected;
+        statuses.push(format!("{what} {status}"));
+    }
+    tour.line(&statuses.join(", "))?;
+    pool.drain().await?;
+    server.abort();
+    let mut ids = processed
+        .lock()
+        .map_err(|_| "the record of processed events is poisoned")?
+        .clone();
+    ids.sort();
+    tour.line(&format!(
+        "each answered once queued, before its processing; the workers ran {} once each",
+        ids.join(", ")
+    ))?;
+    let handled = as_expected && ids == ["evt_1", "evt_4"];
+    tour.finish(
+        "webhooks",
+        started,
+        handled,
+        "forgeries and replays refused, the duplicate acknowledged, 2 events processed once".into(),
+        deliveries.len(),
     )
 }
 

@@ -32,6 +32,7 @@ async fn the_tour_handles_every_scenario() {
         "timeout",
         "circuit breaker",
         "rate limiter",
+        "webhooks",
     ];
     let names: Vec<_> = outcomes.iter().map(|o| o.scenario).collect();
     for name in expected {
