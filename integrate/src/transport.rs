@@ -239,7 +239,7 @@ impl ReqwestTransport {
             })
     }
 
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::__private::{Declaration, Integration};
 use crate::auth::Auth;
-use crate::client::{Client, ClientInner};
+use crate::client::{Client, ClientInner, Sender};
 use crate::resilience::circuit::{CircuitBreaker, CircuitBreakerPolicy};
 use crate::resilience::rate_limit::{RateLimit, RateLimiter, Suspension};
 use crate::resilience::retry::RetryPolicy;
@@ -241,12 +241,12 @@ impl<C: Integration> ClientBuilder<C> {
         }
 
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
-        let transport: Arc<dyn Transport> = match (self.transport, self.http_client) {
-            (Some(t), _) => t,
+        let transport = match (self.transport, self.http_client) {
+            (Some(t), _) => Sender::Custom(t),
             (None, Some(client)) => {
-                Arc::new(ReqwestTransport::new(client).max_response_body(max_body))
+                Sender::Reqwest(ReqwestTransport::new(client).max_response_body(max_body))
             }
-            (None, None) => Arc::new(
+            (None, None) => Sender::Reqwest(
                 ReqwestTransport::new(ReqwestTransport::default_client(timeouts.get_connect())?)
                     .max_response_body(max_body),
             ),

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Client, ClientInner, Response};
+use super::{Client, ClientInner, Response, Sender};
 use crate::auth::ResolvedAuth;
 use crate::call::{Call, REQUEST_ID_HEADER};
 use crate::resilience::retry::{self, RetryPolicy};
@@ -323,10 +323,11 @@ impl ClientInner {
                 }
             })?;
         }
-        self.transport
-            .send(request)
-            .await
-            .map_err(Error::from_transport)
+        match &self.transport {
+            Sender::Reqwest(reqwest) => reqwest.exchange(request).await,
+            Sender::Custom(custom) => custom.send(request).await,
+        }
+        .map_err(Error::from_transport)
     }
 }
 

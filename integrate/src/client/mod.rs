@@ -15,7 +15,7 @@ use crate::resilience::circuit::{CircuitBreaker, CircuitState};
 use crate::resilience::rate_limit::{RateLimiter, Suspension};
 use crate::resilience::retry::RetryPolicy;
 use crate::resilience::timeout::Timeouts;
-use crate::transport::Transport;
+use crate::transport::{ReqwestTransport, Transport};
 
 /// A configured client: base URL, credentials, policies and transport.
 ///
@@ -48,13 +48,21 @@ pub(crate) struct ClientInner {
     pub(crate) auth: ResolvedAuth,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
-    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) transport: Sender,
     pub(crate) breaker: CircuitBreaker,
     pub(crate) limiter: Option<RateLimiter>,
     /// Per-method limiters, indexed by `Call::method_limiter`.
     pub(crate) method_limiters: Vec<RateLimiter>,
     /// The client-wide pause after a 429 (or 403) with `Retry-After`.
     pub(crate) suspension: Suspension,
+}
+
+/// The transport of a client. The default reqwest transport is called
+/// directly, so its future lives inside the call's future instead of in a
+/// box of its own per attempt; any other goes through `dyn Transport`.
+pub(crate) enum Sender {
+    Reqwest(ReqwestTransport),
+    Custom(Arc<dyn Transport>),
 }
 
 impl Client {
