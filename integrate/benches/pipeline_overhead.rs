@@ -192,21 +192,21 @@ fn one_side(
     raw: &reqwest::Client,
     url: &str,
     client: Option<&Client>,
-) {
+) -> Duration {
     match client {
         Some(client) => {
             let client = client.clone();
             drive(rt, batch, concurrency, move || {
                 let client = client.clone();
                 async move { integrate_call(&client).await }
-            });
+            })
         }
         None => {
             let (raw, url) = (raw.clone(), url.to_owned());
             drive(rt, batch, concurrency, move || {
                 let (raw, url) = (raw.clone(), url.clone());
                 async move { raw_call(&raw, &url).await }
-            });
+            })
         }
     }
 }
@@ -258,19 +258,14 @@ fn interleaved() {
             let measure = |integrate_first: bool| {
                 let one = |use_integrate: bool| {
                     let cpu0 = cpu_ns();
-                    let wall = if use_integrate {
-                        let client = client.clone();
-                        drive(&rt, batch, concurrency, move || {
-                            let client = client.clone();
-                            async move { integrate_call(&client).await }
-                        })
-                    } else {
-                        let (raw, url) = (raw.clone(), url.clone());
-                        drive(&rt, batch, concurrency, move || {
-                            let (raw, url) = (raw.clone(), url.clone());
-                            async move { raw_call(&raw, &url).await }
-                        })
-                    };
+                    let wall = one_side(
+                        &rt,
+                        batch,
+                        concurrency,
+                        &raw,
+                        &url,
+                        use_integrate.then_some(&client),
+                    );
                     let cpu = cpu_ns().zip(cpu0).map_or(0, |(b, a)| b.saturating_sub(a));
                     (
                         wall.as_secs_f64() * 1e9 / batch as f64,
