@@ -64,3 +64,56 @@ async fn the_tour_handles_every_scenario() {
     }
     assert!(summary.contains(&format!("{0} of {0} scenarios handled", outcomes.len())));
 }
+
+/// The example itself: exit status 0, the summary, and no tracing output
+/// when `RUST_LOG` is not set.
+#[test]
+fn the_tour_example_exits_zero_quietly() {
+    use std::process::Command;
+
+    // target/<profile>/deps/<this test> -> target/<profile>/examples/tour
+    let exe = std::env::current_exe().expect("the test's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    let tour = profile_dir.join("examples").join("tour");
+    if !tour.exists() {
+        // `cargo test` builds examples; a filtered run may not have.
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "integrate-examples",
+                "--example",
+                "tour",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the tour example builds");
+    }
+    let started = Instant::now();
+    let output = Command::new(&tour)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the tour runs");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit status {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    assert!(
+        stderr.is_empty(),
+        "output on stderr without RUST_LOG:\n{stderr}"
+    );
+    assert!(
+        !stdout.contains(" DEBUG ") && !stdout.contains(" WARN "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("8 of 8 scenarios handled"), "{stdout}");
+}
