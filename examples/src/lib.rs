@@ -17,6 +17,7 @@
 //! | `timeouts` | [`timeouts`] | `docs/timeouts.md` |
 //! | `auth` | [`auth`] | `docs/auth.md` |
 //! | `testing` | [`testing`] | `docs/testing.md` |
+//! | `webhooks` | [`webhooks`] | `docs/webhooks.md` |
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ pub mod retries;
 pub mod testing;
 pub mod timeouts;
 pub mod tour;
+pub mod webhooks;
 
 /// Why a focused example could not show what it shows.
 pub type ExampleError = Box<dyn std::error::Error + Send + Sync>;

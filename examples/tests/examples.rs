@@ -2,7 +2,7 @@
 //! lines.
 
 use integrate_examples::{
-    auth, circuit_breaker, idempotency, rate_limit, retries, testing, timeouts,
+    auth, circuit_breaker, idempotency, rate_limit, retries, testing, timeouts, webhooks,
 };
 
 fn text(out: Vec<u8>) -> String {
@@ -118,6 +118,19 @@ async fn testing_example() {
             "journal: GET /forecast/paris?days=2 x-request-id on every attempt: true",
             "faults: truncated -> body (3 attempts), malformed -> decode (1 attempts), hang -> timeout (3 attempts)",
             "expect(2) after 1 request: verify() says so: true",
+        ],
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn webhooks_example() {
+    let mut out = Vec::new();
+    webhooks::run(&mut out).await.expect("the example runs");
+    assert_lines(
+        &text(out),
+        &[
+            "signed 202, redelivered 200, tampered 401, signed with the previous secret 202, unsigned 400",
+            "the worker ran: #7 opened, #7 closed (each delivery once)",
         ],
     );
 }
