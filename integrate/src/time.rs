@@ -18,7 +18,7 @@ pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
-/// How many times this thread read the clock through [`now`] (debug
+/// How many times this thread read the clock through `time::now` (debug
 /// builds; always 0 in release builds).
 #[must_use]
 pub fn clock_reads() -> u64 {
