@@ -5,6 +5,7 @@ use proc_macro::TokenStream;
 
 mod duration;
 mod integration;
+mod value;
 mod webhook;
 
 /// Generates a typed client from an annotated trait. See the `integrate`

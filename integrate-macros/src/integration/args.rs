@@ -54,15 +54,7 @@ pub(crate) mod kw {
     syn::custom_keyword!(total);
 }
 
-/// A value and the span of the token it was written as.
-#[derive(Debug, Clone)]
-pub(crate) struct Value<T> {
-    pub(crate) value: T,
-    /// The value's token.
-    pub(crate) span: Span,
-    /// The key's token (the value's until the key is known).
-    pub(crate) key: Span,
-}
+pub(crate) use crate::value::Value;
 
 /// `#[integration(..)]`.
 #[derive(Default)]

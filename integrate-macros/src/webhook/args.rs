@@ -27,13 +27,7 @@ mod kw {
     syn::custom_keyword!(field);
 }
 
-/// A value, the span of its key and the span of the value's tokens.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry<T> {
-    pub(crate) value: T,
-    pub(crate) key: Span,
-    pub(crate) span: Span,
-}
+pub(crate) use crate::value::Value;
 
 /// The provider schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,16 +71,16 @@ pub(crate) enum DeliveryIdArg {
 pub(crate) struct Args {
     /// Whether `scheme` or `signature` was written, even with a bad value.
     pub(crate) form_written: bool,
-    pub(crate) scheme: Option<Entry<SchemeName>>,
-    pub(crate) signature: Option<Entry<()>>,
-    pub(crate) header: Option<Entry<LitStr>>,
-    pub(crate) encoding: Option<Entry<Encoding>>,
-    pub(crate) prefix: Option<Entry<LitStr>>,
-    pub(crate) timestamp_header: Option<Entry<LitStr>>,
-    pub(crate) secret_env: Option<Entry<Vec<LitStr>>>,
-    pub(crate) tolerance: Option<Entry<Duration>>,
-    pub(crate) max_body: Option<Entry<u64>>,
-    pub(crate) delivery_id: Option<Entry<DeliveryIdArg>>,
+    pub(crate) scheme: Option<Value<SchemeName>>,
+    pub(crate) signature: Option<Value<()>>,
+    pub(crate) header: Option<Value<LitStr>>,
+    pub(crate) encoding: Option<Value<Encoding>>,
+    pub(crate) prefix: Option<Value<LitStr>>,
+    pub(crate) timestamp_header: Option<Value<LitStr>>,
+    pub(crate) secret_env: Option<Value<Vec<LitStr>>>,
+    pub(crate) tolerance: Option<Value<Duration>>,
+    pub(crate) max_body: Option<Value<u64>>,
+    pub(crate) delivery_id: Option<Value<DeliveryIdArg>>,
 }
 
 /// Parses the arguments of `#[webhook(..)]`.
@@ -132,7 +126,7 @@ fn skip_entry(input: ParseStream<'_>) {
 }
 
 /// Stores `entry` in `slot`; a second value for the key is an error on it.
-fn put<T>(slot: &mut Option<Entry<T>>, name: &str, entry: Entry<T>, errors: &mut Errors) {
+fn put<T>(slot: &mut Option<Value<T>>, name: &str, entry: Value<T>, errors: &mut Errors) {
     if slot.is_some() {
         errors.at(
             entry.key,
@@ -154,6 +148,20 @@ fn string(input: ParseStream<'_>) -> syn::Result<LitStr> {
     input
         .parse()
         .map_err(|e| syn::Error::new(e.span(), "expected a string literal"))
+}
+
+/// `key = "string"` for the keyword `K`.
+fn string_entry<K: syn::parse::Parse + syn::spanned::Spanned>(
+    input: ParseStream<'_>,
+) -> syn::Result<Value<LitStr>> {
+    let key = key::<K>(input)?;
+    let lit = string(input)?;
+    let span = lit.span();
+    Ok(Value {
+        value: lit,
+        key,
+        span,
+    })
 }
 
 fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::Result<()> {
@@ -186,7 +194,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.scheme,
             "scheme",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else if la.peek(kw::signature) {
@@ -203,21 +211,14 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
             ));
         }
         let span = lit.span();
-        let entry = Entry {
+        let entry = Value {
             value: (),
             key,
             span,
         };
         put(&mut args.signature, "signature", entry, errors);
     } else if la.peek(kw::header) {
-        let key = key::<kw::header>(input)?;
-        let lit = string(input)?;
-        let span = lit.span();
-        let entry = Entry {
-            value: lit,
-            key,
-            span,
-        };
+        let entry = string_entry::<kw::header>(input)?;
         put(&mut args.header, "header", entry, errors);
     } else if la.peek(kw::encoding) {
         let key = key::<kw::encoding>(input)?;
@@ -236,28 +237,14 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.encoding,
             "encoding",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else if la.peek(kw::prefix) {
-        let key = key::<kw::prefix>(input)?;
-        let lit = string(input)?;
-        let span = lit.span();
-        let entry = Entry {
-            value: lit,
-            key,
-            span,
-        };
+        let entry = string_entry::<kw::prefix>(input)?;
         put(&mut args.prefix, "prefix", entry, errors);
     } else if la.peek(kw::timestamp_header) {
-        let key = key::<kw::timestamp_header>(input)?;
-        let lit = string(input)?;
-        let span = lit.span();
-        let entry = Entry {
-            value: lit,
-            key,
-            span,
-        };
+        let entry = string_entry::<kw::timestamp_header>(input)?;
         put(
             &mut args.timestamp_header,
             "timestamp_header",
@@ -283,7 +270,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.secret_env,
             "secret_env",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else if la.peek(kw::tolerance) {
@@ -299,7 +286,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.tolerance,
             "tolerance",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else if la.peek(kw::max_body) {
@@ -308,7 +295,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.max_body,
             "max_body",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else if la.peek(kw::delivery_id) {
@@ -332,7 +319,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         put(
             &mut args.delivery_id,
             "delivery_id",
-            Entry { value, key, span },
+            Value { value, key, span },
             errors,
         );
     } else {
