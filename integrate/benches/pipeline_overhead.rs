@@ -135,19 +135,7 @@ where
 }
 
 fn pipeline_overhead(c: &mut Criterion) {
-    let addr = start_server();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("client runtime");
-    let url = format!("http://{addr}/v1/customers/cus_42");
-    let raw = rt.block_on(async {
-        integrate::ReqwestTransport::client_builder()
-            .build()
-            .expect("reqwest client")
-    });
-    let client = rt.block_on(async { integrate_client(addr) });
+    let bench = Bench::new();
 
     let mut group = c.benchmark_group("pipeline_overhead");
     group.measurement_time(Duration::from_secs(4));
@@ -157,53 +145,62 @@ fn pipeline_overhead(c: &mut Criterion) {
             BenchmarkId::new("raw_reqwest", concurrency),
             &concurrency,
             |b, &concurrency| {
-                b.iter_custom(|iters| {
-                    let raw = raw.clone();
-                    let url = url.clone();
-                    drive(&rt, iters, concurrency, move || {
-                        let raw = raw.clone();
-                        let url = url.clone();
-                        async move { raw_call(&raw, &url).await }
-                    })
-                });
+                b.iter_custom(|iters| bench.run(iters, concurrency, false));
             },
         );
         group.bench_with_input(
             BenchmarkId::new("integrate", concurrency),
             &concurrency,
             |b, &concurrency| {
-                b.iter_custom(|iters| {
-                    let client = client.clone();
-                    drive(&rt, iters, concurrency, move || {
-                        let client = client.clone();
-                        async move { integrate_call(&client).await }
-                    })
-                });
+                b.iter_custom(|iters| bench.run(iters, concurrency, true));
             },
         );
     }
     group.finish();
 }
 
-fn one_side(
-    rt: &tokio::runtime::Runtime,
-    batch: u64,
-    concurrency: u64,
-    raw: &reqwest::Client,
-    url: &str,
-    client: Option<&Client>,
-) -> Duration {
-    match client {
-        Some(client) => {
-            let client = client.clone();
-            drive(rt, batch, concurrency, move || {
+/// The loopback server, the client runtime, and both clients.
+struct Bench {
+    rt: tokio::runtime::Runtime,
+    raw: reqwest::Client,
+    url: String,
+    client: Client,
+}
+
+impl Bench {
+    fn new() -> Bench {
+        let addr = start_server();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        let raw = rt.block_on(async {
+            integrate::ReqwestTransport::client_builder()
+                .build()
+                .expect("reqwest client")
+        });
+        let client = rt.block_on(async { integrate_client(addr) });
+        Bench {
+            rt,
+            raw,
+            url: format!("http://{addr}/v1/customers/cus_42"),
+            client,
+        }
+    }
+
+    /// `calls` calls over `concurrency` tasks, through integrate or raw
+    /// reqwest; the elapsed time.
+    fn run(&self, calls: u64, concurrency: u64, through_integrate: bool) -> Duration {
+        if through_integrate {
+            let client = self.client.clone();
+            drive(&self.rt, calls, concurrency, move || {
                 let client = client.clone();
                 async move { integrate_call(&client).await }
             })
-        }
-        None => {
-            let (raw, url) = (raw.clone(), url.to_owned());
-            drive(rt, batch, concurrency, move || {
+        } else {
+            let (raw, url) = (self.raw.clone(), self.url.clone());
+            drive(&self.rt, calls, concurrency, move || {
                 let (raw, url) = (raw.clone(), url.clone());
                 async move { raw_call(&raw, &url).await }
             })
@@ -232,19 +229,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// so both see the same load: the median per-round throughput ratio, and
 /// the CPU per call (client and server threads of this process).
 fn interleaved() {
-    let addr = start_server();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("client runtime");
-    let url = format!("http://{addr}/v1/customers/cus_42");
-    let raw = rt.block_on(async {
-        integrate::ReqwestTransport::client_builder()
-            .build()
-            .expect("reqwest client")
-    });
-    let client = rt.block_on(async { integrate_client(addr) });
+    let bench = Bench::new();
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -258,14 +243,7 @@ fn interleaved() {
             let measure = |integrate_first: bool| {
                 let one = |use_integrate: bool| {
                     let cpu0 = cpu_ns();
-                    let wall = one_side(
-                        &rt,
-                        batch,
-                        concurrency,
-                        &raw,
-                        &url,
-                        use_integrate.then_some(&client),
-                    );
+                    let wall = bench.run(batch, concurrency, use_integrate);
                     let cpu = cpu_ns().zip(cpu0).map_or(0, |(b, a)| b.saturating_sub(a));
                     (
                         wall.as_secs_f64() * 1e9 / batch as f64,
@@ -285,11 +263,11 @@ fn interleaved() {
             // `ONLY=raw` or `ONLY=integrate` runs one side (for `perf stat`).
             match std::env::var("ONLY").as_deref() {
                 Ok("raw") => {
-                    one_side(&rt, batch, concurrency, &raw, &url, None);
+                    bench.run(batch, concurrency, false);
                     continue;
                 }
                 Ok("integrate") => {
-                    one_side(&rt, batch, concurrency, &raw, &url, Some(&client));
+                    bench.run(batch, concurrency, true);
                     continue;
                 }
                 _ => {}
