@@ -1,10 +1,6 @@
 //! The call pipeline on paused time: retry classification, backoff,
 //! Retry-After, idempotency, timeouts, auth and request ids.
 
-// The decoder selection borrows twice on purpose (autoref specialisation),
-// as the code `#[integration]` generates does.
-#![allow(clippy::needless_borrow)]
-
 #[path = "support/script.rs"]
 mod script;
 
@@ -166,12 +162,11 @@ async fn never_retried_outcomes() {
         assert!(!err.is_retryable(), "{kind:?}");
     }
     // A decode error of a 2xx body.
-    use integrate::__private::SelectBody as _;
     let script = Script::new([Step::json(200, "{not json"), Step::json(200, "{}")]);
     let err = integrate::__private::run(
         &client(&script),
         get("/x"),
-        (&&integrate::__private::Select::<serde_json::Value>::new()).decoder(),
+        integrate::__private::decoder::<serde_json::Value>(),
     )
     .await
     .unwrap_err();
@@ -646,35 +641,25 @@ async fn builder_errors() {
 
 #[tokio::test(start_paused = true)]
 async fn decoders_by_return_type_through_the_pipeline() {
-    use integrate::__private::{Select, SelectBody as _, SelectResponse as _, run};
+    use integrate::__private::{decoder, run};
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct Customer {
         id: String,
     }
     let script = Script::new([Step::json(200, r#"{"id":"cus_1"}"#)]);
     let client = client(&script);
-    let c: Customer = run(&client, get("/c"), (&&Select::<Customer>::new()).decoder())
+    let c: Customer = run(&client, get("/c"), decoder::<Customer>())
         .await
         .unwrap();
     assert_eq!(c.id, "cus_1");
-    let s: String = run(&client, get("/c"), (&&Select::<String>::new()).decoder())
-        .await
-        .unwrap();
+    let s: String = run(&client, get("/c"), decoder::<String>()).await.unwrap();
     assert_eq!(s, r#"{"id":"cus_1"}"#);
-    let b: Bytes = run(&client, get("/c"), (&&Select::<Bytes>::new()).decoder())
-        .await
-        .unwrap();
+    let b: Bytes = run(&client, get("/c"), decoder::<Bytes>()).await.unwrap();
     assert_eq!(&b[..], br#"{"id":"cus_1"}"#);
-    run(&client, get("/c"), (&&Select::<()>::new()).decoder())
+    run(&client, get("/c"), decoder::<()>()).await.unwrap();
+    let r: Response<Customer> = run(&client, get("/c"), decoder::<Response<Customer>>())
         .await
         .unwrap();
-    let r: Response<Customer> = run(
-        &client,
-        get("/c"),
-        (&&Select::<Response<Customer>>::new()).decoder(),
-    )
-    .await
-    .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.body().id, "cus_1");
@@ -684,7 +669,7 @@ async fn decoders_by_return_type_through_the_pipeline() {
     let err = run(
         &self::client(&script),
         get("/c"),
-        (&&Select::<Response<Bytes>>::new()).decoder(),
+        decoder::<Response<Bytes>>(),
     )
     .await
     .unwrap_err();

@@ -2,7 +2,6 @@
 //! names here may change in any release.
 
 use std::future::Future;
-use std::marker::PhantomData;
 
 use bytes::Bytes;
 
@@ -78,57 +77,8 @@ impl Integration for Client {
     }
 }
 
-/// Selects the decoder of a return type (autoref specialisation on the
-/// concrete type at the call site): `Response<T>` keeps the head, anything
-/// else goes through [`DecodeBody`].
-pub struct Select<T>(PhantomData<fn() -> T>);
-
-impl<T> Select<T> {
-    /// A selector for `T`.
-    #[must_use]
-    pub const fn new() -> Self {
-        Select(PhantomData)
-    }
-}
-
-impl<T> Default for Select<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// A decoder: a 2xx response into the return value.
 pub type Decoder<T> = fn(Response<Bytes>) -> Result<T>;
-
-/// Chosen for `Response<T>` return types.
-pub trait SelectResponse {
-    /// The return type.
-    type Output;
-    /// The decoder.
-    fn decoder(&self) -> Decoder<Self::Output>;
-}
-
-impl<T: DecodeBody> SelectResponse for &Select<Response<T>> {
-    type Output = Response<T>;
-    fn decoder(&self) -> Decoder<Response<T>> {
-        Response::decode::<T>
-    }
-}
-
-/// Chosen for every other return type.
-pub trait SelectBody {
-    /// The return type.
-    type Output;
-    /// The decoder.
-    fn decoder(&self) -> Decoder<Self::Output>;
-}
-
-impl<T: DecodeBody> SelectBody for Select<T> {
-    type Output = T;
-    fn decoder(&self) -> Decoder<T> {
-        |response| response.decode::<T>().map(Response::into_body)
-    }
-}
 
 /// Runs `call` on `client` and decodes the result.
 pub fn run<T>(
