@@ -67,7 +67,11 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
 /// (it correlates logs; it is not a secret).
 pub(crate) fn new_request_id() -> HeaderValue {
     let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
-    let mut buf = uuid::Uuid::encode_buffer();
-    let text = id.hyphenated().encode_lower(&mut buf);
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    id.hyphenated().encode_lower(&mut text);
+    // Reference-counted from the start, so the copy of the headers made
+    // for each attempt allocates nothing for it (a value copied from a
+    // slice allocates again on its first clone).
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }

@@ -245,6 +245,16 @@ impl ReqwestTransport {
     ) -> Result<http::Response<Bytes>, TransportError> {
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.without_url()))?;
+        self.exchange_reqwest(request).await
+    }
+
+    /// [`exchange`](Self::exchange) for a request already in reqwest's
+    /// form: the client's own path, which parses the URL once per call
+    /// rather than once per attempt.
+    pub(crate) async fn exchange_reqwest(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<http::Response<Bytes>, TransportError> {
         let mut response = self
             .client
             .execute(request)

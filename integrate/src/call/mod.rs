@@ -112,22 +112,26 @@ impl Call {
         value: &T,
     ) -> Self {
         let name = name.into();
-        let mut strings = Vec::with_capacity(1);
-        match values::to_strings(value, &mut strings) {
-            Ok(()) if strings.len() == 1 => {
-                let raw = strings.pop().unwrap_or_default();
+        let mut one = values::One::default();
+        match values::to_strings(value, &mut one) {
+            Ok(()) if one.count == 1 => {
+                let raw = one.first.unwrap_or_default();
                 if raw.is_empty() {
                     self.fail(Error::config(format!(
                         "path parameter `{name}` is empty; an empty segment would change the URL"
                     )));
                 } else {
-                    let encoded = encode_segment(&raw);
+                    // Most values need no escaping: keep the string as it is.
+                    let encoded = match encode_segment(&raw) {
+                        Cow::Borrowed(_) => raw,
+                        Cow::Owned(escaped) => escaped,
+                    };
                     self.path_values.push((name, encoded));
                 }
             }
             Ok(()) => self.fail(Error::config(format!(
                 "path parameter `{name}` must be exactly one value (got {})",
-                strings.len()
+                one.count
             ))),
             Err(e) => self.fail(
                 Error::encode(format!("path parameter `{name}` could not be serialised"))
@@ -354,11 +358,12 @@ impl Call {
 }
 
 /// Percent-encodes one path segment; a whole `.` or `..` is encoded too.
-pub(crate) fn encode_segment(raw: &str) -> String {
+/// Borrowed exactly when `raw` needs no escaping.
+pub(crate) fn encode_segment(raw: &str) -> Cow<'_, str> {
     match raw {
-        "." => "%2E".to_owned(),
-        ".." => "%2E%2E".to_owned(),
-        _ => percent_encoding::utf8_percent_encode(raw, SEGMENT).to_string(),
+        "." => Cow::Owned("%2E".to_owned()),
+        ".." => Cow::Owned("%2E%2E".to_owned()),
+        _ => percent_encoding::utf8_percent_encode(raw, SEGMENT).into(),
     }
 }
 
@@ -374,7 +379,11 @@ mod tests {
 
     #[test]
     fn segments_are_encoded_whole() {
-        assert_eq!(encode_segment("cus_42-x.y~z"), "cus_42-x.y~z");
+        assert!(matches!(
+            encode_segment("cus_42-x.y~z"),
+            Cow::Borrowed("cus_42-x.y~z")
+        ));
+        assert!(matches!(encode_segment("."), Cow::Owned(_)));
         assert_eq!(encode_segment("a/b"), "a%2Fb");
         assert_eq!(encode_segment("a?b#c%d"), "a%3Fb%23c%25d");
         assert_eq!(encode_segment("."), "%2E");

@@ -30,32 +30,60 @@ fn unsupported(what: &str) -> ValueError {
 }
 
 /// Serialises `value` into its wire strings, appended to `out`.
-pub(crate) fn to_strings<T: Serialize + ?Sized>(
+pub(crate) fn to_strings<T: Serialize + ?Sized, S: Sink>(
     value: &T,
-    out: &mut Vec<String>,
+    out: &mut S,
 ) -> Result<(), ValueError> {
     value.serialize(Values { out, nested: false })
 }
 
-struct Values<'a> {
-    out: &'a mut Vec<String>,
+/// Where the strings of a value go.
+pub(crate) trait Sink {
+    fn push(&mut self, s: String);
+}
+
+impl Sink for Vec<String> {
+    fn push(&mut self, s: String) {
+        Vec::push(self, s);
+    }
+}
+
+/// For a value that must be exactly one string (a path segment): keeps the
+/// first and counts them all, without a `Vec`.
+#[derive(Default)]
+pub(crate) struct One {
+    pub(crate) first: Option<String>,
+    pub(crate) count: usize,
+}
+
+impl Sink for One {
+    fn push(&mut self, s: String) {
+        if self.first.is_none() {
+            self.first = Some(s);
+        }
+        self.count += 1;
+    }
+}
+
+struct Values<'a, S> {
+    out: &'a mut S,
     /// Inside a sequence: a nested sequence is refused.
     nested: bool,
 }
 
-impl Values<'_> {
+impl<S: Sink> Values<'_, S> {
     fn push(self, s: String) -> Result<(), ValueError> {
         self.out.push(s);
         Ok(())
     }
 }
 
-impl<'a> ser::Serializer for Values<'a> {
+impl<'a, S: Sink> ser::Serializer for Values<'a, S> {
     type Ok = ();
     type Error = ValueError;
-    type SerializeSeq = Seq<'a>;
-    type SerializeTuple = Seq<'a>;
-    type SerializeTupleStruct = Seq<'a>;
+    type SerializeSeq = Seq<'a, S>;
+    type SerializeTuple = Seq<'a, S>;
+    type SerializeTupleStruct = Seq<'a, S>;
     type SerializeTupleVariant = Impossible<(), ValueError>;
     type SerializeMap = Impossible<(), ValueError>;
     type SerializeStruct = Impossible<(), ValueError>;
@@ -149,20 +177,20 @@ impl<'a> ser::Serializer for Values<'a> {
     ) -> Result<(), ValueError> {
         Err(unsupported(name))
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, ValueError> {
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a, S>, ValueError> {
         if self.nested {
             return Err(unsupported("a nested sequence"));
         }
         Ok(Seq { out: self.out })
     }
-    fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, ValueError> {
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'a, S>, ValueError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<Seq<'a>, ValueError> {
+    ) -> Result<Seq<'a, S>, ValueError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -195,11 +223,11 @@ impl<'a> ser::Serializer for Values<'a> {
     }
 }
 
-pub(crate) struct Seq<'a> {
-    out: &'a mut Vec<String>,
+pub(crate) struct Seq<'a, S> {
+    out: &'a mut S,
 }
 
-impl Seq<'_> {
+impl<S: Sink> Seq<'_, S> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
         value.serialize(Values {
             out: self.out,
@@ -208,7 +236,7 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
+impl<S: Sink> ser::SerializeSeq for Seq<'_, S> {
     type Ok = ();
     type Error = ValueError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
@@ -219,7 +247,7 @@ impl ser::SerializeSeq for Seq<'_> {
     }
 }
 
-impl ser::SerializeTuple for Seq<'_> {
+impl<S: Sink> ser::SerializeTuple for Seq<'_, S> {
     type Ok = ();
     type Error = ValueError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
@@ -230,7 +258,7 @@ impl ser::SerializeTuple for Seq<'_> {
     }
 }
 
-impl ser::SerializeTupleStruct for Seq<'_> {
+impl<S: Sink> ser::SerializeTupleStruct for Seq<'_, S> {
     type Ok = ();
     type Error = ValueError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{Request, StatusCode};
+use http::{HeaderMap, Method, Request, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -20,6 +20,7 @@ use crate::auth::ResolvedAuth;
 use crate::call::{Call, REQUEST_ID_HEADER};
 use crate::resilience::retry::{self, RetryPolicy};
 use crate::telemetry;
+use crate::transport::Transport as _;
 use crate::{Error, ErrorKind, Result};
 
 /// Why the pipeline waits before the next attempt.
@@ -45,19 +46,48 @@ impl Client {
     /// with its raw body. Any other outcome is an [`Error`].
     ///
     /// The returned future owns everything it needs (`'static`, `Send`), so
-    /// it can be spawned.
+    /// it can be spawned. The request (URL, headers, request id,
+    /// idempotency key) is built here, once per call; nothing is sent
+    /// before the future is polled.
     pub fn execute(
         &self,
         call: Call,
     ) -> impl Future<Output = Result<Response<Bytes>>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
-        async move { inner.execute(call).await }
+        let operation = call.operation;
+        let span = telemetry::call_span(&inner, &call);
+        // Prepared before the future is made, so the future holds the
+        // prepared request only, not the `Call` as well. Boxed: the
+        // pipeline's state is a few kilobytes, which every caller that
+        // nests this future would otherwise copy as it moves it (measured:
+        // one allocation costs less than those copies).
+        let prepared = span.in_scope(|| inner.prepare(call));
+        Box::pin(async move {
+            let outcome = match prepared {
+                Ok(prepared) => inner.run(&prepared).instrument(span.clone()).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(response) => {
+                    telemetry::record_success(&span, response.status(), response.attempts);
+                    Ok(response)
+                }
+                Err(mut error) => {
+                    error.set_operation(operation);
+                    telemetry::record_error(&span, &error);
+                    Err(error)
+                }
+            }
+        })
     }
 }
 
 /// A call ready to send: every attempt sends a copy of this request.
 struct Prepared {
-    request: Request<Bytes>,
+    method: Method,
+    target: Target,
+    headers: HeaderMap,
+    body: Bytes,
     idempotent: bool,
     retry: RetryPolicy,
     attempt_timeout: Duration,
@@ -66,28 +96,6 @@ struct Prepared {
 }
 
 impl ClientInner {
-    pub(crate) async fn execute(&self, call: Call) -> Result<Response<Bytes>> {
-        let operation = call.operation;
-        let span = telemetry::call_span(self, &call);
-        let outcome = async {
-            let prepared = self.prepare(call)?;
-            self.run(prepared).await
-        }
-        .instrument(span.clone())
-        .await;
-        match outcome {
-            Ok(response) => {
-                telemetry::record_success(&span, response.status(), response.attempts);
-                Ok(response)
-            }
-            Err(mut error) => {
-                error.set_operation(operation);
-                telemetry::record_error(&span, &error);
-                Err(error)
-            }
-        }
-    }
-
     /// Builds the request every attempt sends: URL, headers, body, request
     /// id, idempotency key and static credentials.
     fn prepare(&self, mut call: Call) -> Result<Prepared> {
@@ -118,15 +126,21 @@ impl ClientInner {
             }
         }
         // The URL may hold an API key: it never enters an error message.
-        let uri: http::Uri = url.parse().map_err(|_| {
+        let invalid = || {
             Error::config(format!(
                 "the URL built from the base URL and `{}` is invalid",
                 call.template
             ))
-        })?;
+        };
+        let target = match (&self.transport, &self.auth) {
+            (Sender::Reqwest(_), auth) if !matches!(auth, ResolvedAuth::Custom(_)) => {
+                Target::Url(reqwest::Url::parse(&url).map_err(|_| invalid())?)
+            }
+            _ => Target::Uri(url.parse().map_err(|_| invalid())?),
+        };
 
         let mut headers = std::mem::take(&mut call.headers);
-        let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+        let request_id = const { HeaderName::from_static(REQUEST_ID_HEADER) };
         if !headers.contains_key(&request_id) {
             headers.insert(request_id, telemetry::new_request_id());
         }
@@ -146,14 +160,12 @@ impl ClientInner {
             headers.insert(name.clone(), value.clone());
         }
 
-        let mut request = Request::new(call.body.take().unwrap_or_default());
-        *request.method_mut() = call.method.clone();
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-
         let timeouts = self.timeouts.with_override(&call.timeouts);
         Ok(Prepared {
-            request,
+            method: call.method,
+            target,
+            headers,
+            body: call.body.take().unwrap_or_default(),
             idempotent,
             retry: self.retry.with_override(&call.retry),
             attempt_timeout: timeouts.get_attempt(),
@@ -163,7 +175,7 @@ impl ClientInner {
     }
 
     /// The retry loop under the total deadline.
-    async fn run(&self, prepared: Prepared) -> Result<Response<Bytes>> {
+    async fn run(&self, prepared: &Prepared) -> Result<Response<Bytes>> {
         let start = crate::time::now();
         let deadline = start
             .checked_add(prepared.total_timeout)
@@ -173,7 +185,7 @@ impl ClientInner {
         // attempt timeout is cut at the deadline, no backoff, pause or
         // limiter wait ends after it), so no outer timer is needed.
         let mut result = self
-            .attempts(&prepared, start, deadline, &mut attempts)
+            .attempts(prepared, start, deadline, &mut attempts)
             .await;
         if let Err(error) = &mut result {
             error.set_attempts(attempts);
@@ -189,7 +201,7 @@ impl ClientInner {
         attempts: &mut u32,
     ) -> Result<Response<Bytes>> {
         let policy = prepared.retry;
-        let method = prepared.request.method();
+        let method = &prepared.method;
         // The clock is read once per attempt: the first at the call's
         // start, the others when the previous attempt failed. Waits end at
         // known instants, so they need no read.
@@ -215,8 +227,7 @@ impl ClientInner {
                 .checked_add(prepared.attempt_timeout)
                 .map_or(deadline, |d| d.min(deadline));
             let span = telemetry::attempt_span(*attempts);
-            let request = copy_request(&prepared.request);
-            let outcome = tokio::time::timeout_at(attempt_deadline, self.attempt(request))
+            let outcome = tokio::time::timeout_at(attempt_deadline, self.attempt(prepared))
                 .instrument(span)
                 .await;
             let error = match outcome {
@@ -312,8 +323,31 @@ impl ClientInner {
         Ok(now)
     }
 
-    /// One attempt: credentials, then the transport.
-    async fn attempt(&self, mut request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+    /// One attempt: a copy of the prepared request (the body is shared),
+    /// credentials, then the transport.
+    async fn attempt(&self, prepared: &Prepared) -> Result<http::Response<Bytes>> {
+        let uri = match (&prepared.target, &self.transport) {
+            (Target::Url(url), Sender::Reqwest(reqwest)) => {
+                let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
+                *request.headers_mut() = prepared.headers.clone();
+                *request.body_mut() = Some(prepared.body.clone().into());
+                return reqwest
+                    .exchange_reqwest(request)
+                    .await
+                    .map_err(Error::from_transport);
+            }
+            (Target::Uri(uri), _) => uri.clone(),
+            // `prepare` picks `Url` only for the reqwest transport; should
+            // that change, the URL still reaches the other transports.
+            (Target::Url(url), Sender::Custom(_)) => url
+                .as_str()
+                .parse()
+                .map_err(|_| Error::config("the URL of the request is not a valid `http::Uri`"))?,
+        };
+        let mut request = Request::new(prepared.body.clone());
+        *request.method_mut() = prepared.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = prepared.headers.clone();
         if let ResolvedAuth::Custom(signer) = &self.auth {
             signer.sign(&mut request).await.map_err(|e| {
                 if e.kind() == ErrorKind::Auth {
@@ -323,8 +357,11 @@ impl ClientInner {
                 }
             })?;
         }
+        // Through `Transport::send`, whose future is boxed: this path is the
+        // less common one, and the attempt future stays the size of the
+        // direct path's.
         match &self.transport {
-            Sender::Reqwest(reqwest) => reqwest.exchange(request).await,
+            Sender::Reqwest(reqwest) => reqwest.send(request).await,
             Sender::Custom(custom) => custom.send(request).await,
         }
         .map_err(Error::from_transport)
@@ -345,16 +382,6 @@ fn counts_as_failure(error: &Error) -> bool {
     }
 }
 
-/// A copy of the prepared request for one attempt (the body is shared).
-fn copy_request(request: &Request<Bytes>) -> Request<Bytes> {
-    let mut copy = Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.version_mut() = request.version();
-    copy
-}
-
 /// The error of a non-2xx response, with its `Retry-After` when the status
 /// may carry one.
 fn status_error(response: http::Response<Bytes>) -> Error {
@@ -365,6 +392,19 @@ fn status_error(response: http::Response<Bytes>) -> Error {
         None
     };
     Error::from_status(parts.status, body, retry_after)
+}
+
+/// Where a prepared call goes, parsed once per call in the form its
+/// transport takes.
+enum Target {
+    /// For the default reqwest transport without a request signer: the
+    /// request is built in reqwest's form directly, so the URL is parsed
+    /// once, not once into an `http::Uri` and again into a `reqwest::Url`
+    /// for every attempt.
+    Url(reqwest::Url),
+    /// For a custom transport or a request signer, which take an
+    /// `http::Request`.
+    Uri(http::Uri),
 }
 
 fn far_future() -> Instant {

@@ -224,8 +224,8 @@ impl CircuitBreaker {
                 failure_ratio,
                 min_calls,
             } => {
-                let totals = window.record(now, failed);
-                if totals.failures > 0
+                if let Some(totals) = window.record(now, failed)
+                    && totals.failures > 0
                     && totals.completed >= *min_calls
                     && totals.failures as f64 / totals.completed as f64 >= *failure_ratio
                 {

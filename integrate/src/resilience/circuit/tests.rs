@@ -530,11 +530,41 @@ fn concurrent_outcomes_are_all_counted() {
     let totals = window.record(t0 + Duration::from_secs(5), false);
     assert_eq!(
         totals,
-        Totals {
+        Some(Totals {
             completed: THREADS * EACH + 1,
             failures: THREADS * EACH / 4,
-        }
+        })
     );
+}
+
+#[test]
+fn a_success_skips_the_totals_only_when_no_failure_is_in_the_window() {
+    use super::window::{Totals, Window};
+    let t0 = Instant::now();
+    // Steps of 500 ms over a 10 s window.
+    let window = Window::new(Duration::from_secs(10), t0);
+    assert_eq!(window.record(t0, false), None);
+    assert_eq!(
+        window.record(t0 + Duration::from_secs(1), true),
+        Some(Totals {
+            completed: 2,
+            failures: 1
+        })
+    );
+    // The failure is in the window (the first success, in step 0, is not
+    // any more): every success reads the totals.
+    assert_eq!(
+        window.record(t0 + Duration::from_millis(10_499), false),
+        Some(Totals {
+            completed: 2,
+            failures: 1
+        })
+    );
+    // 10 s after the failure's step began, it has left the window.
+    assert_eq!(window.record(t0 + Duration::from_secs(11), false), None);
+    window.record(t0 + Duration::from_secs(12), true);
+    window.reset();
+    assert_eq!(window.record(t0 + Duration::from_secs(12), false), None);
 }
 
 #[test]

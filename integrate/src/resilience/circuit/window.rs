@@ -39,6 +39,9 @@ pub(super) struct Window {
     /// Taken only to move a bucket to a new step (once per step) and to
     /// reset the window.
     rotate: Mutex<()>,
+    /// The step tag of the latest failure recorded (0: none), so that a
+    /// success with no failure in the window skips reading the buckets.
+    last_failure: AtomicU64,
 }
 
 impl Window {
@@ -49,31 +52,43 @@ impl Window {
             base,
             step_nanos: (nanos / BUCKETS).max(1),
             rotate: Mutex::new(()),
+            last_failure: AtomicU64::new(0),
         }
     }
 
     fn step(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.base).as_nanos();
-        u64::try_from(since / u128::from(self.step_nanos)).unwrap_or(u64::MAX - 1)
+        // Nanoseconds fit in a u64 for 584 years; a 64-bit division is
+        // several times cheaper than a 128-bit one.
+        let since =
+            u64::try_from(now.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        (since / self.step_nanos).min(u64::MAX - BUCKETS - 1)
     }
 
     /// Records one completed attempt and returns the totals of the window
-    /// ending at `now`.
-    pub(super) fn record(&self, now: Instant, failed: bool) -> Totals {
+    /// ending at `now`, or `None` for a success when the window holds no
+    /// failure (the breaker cannot trip then).
+    ///
+    /// A failure publishes its step before it is counted and a success
+    /// reads it after it is counted (both sequentially consistent), so of
+    /// a concurrent failure and success at least one sees both counts.
+    pub(super) fn record(&self, now: Instant, failed: bool) -> Option<Totals> {
         let step = self.step(now);
         let tag = step + 1;
+        if failed {
+            self.last_failure.fetch_max(tag, Ordering::SeqCst);
+        }
         let bucket = &self.buckets[(step % BUCKETS) as usize];
         let current = bucket.step.load(Ordering::Acquire);
         if current != tag {
             if current > tag {
                 // `now` is older than the bucket's step: the attempt is
                 // already out of the window.
-                return self.totals(step);
+                return Some(self.totals(step));
             }
             let _guard = self.rotate.lock().unwrap_or_else(|e| e.into_inner());
             let current = bucket.step.load(Ordering::Acquire);
             if current > tag {
-                return self.totals(step);
+                return Some(self.totals(step));
             }
             if current < tag {
                 bucket.counts.store(0, Ordering::Relaxed);
@@ -82,8 +97,14 @@ impl Window {
         }
         bucket
             .counts
-            .fetch_add(if failed { FAILURE } else { SUCCESS }, Ordering::AcqRel);
-        self.totals(step)
+            .fetch_add(if failed { FAILURE } else { SUCCESS }, Ordering::SeqCst);
+        if !failed {
+            let last = self.last_failure.load(Ordering::SeqCst);
+            if last == 0 || last + BUCKETS <= tag {
+                return None;
+            }
+        }
+        Some(self.totals(step))
     }
 
     /// The totals of the buckets whose step is in `(step - BUCKETS, step]`.
@@ -112,5 +133,6 @@ impl Window {
             bucket.step.store(0, Ordering::Release);
             bucket.counts.store(0, Ordering::Release);
         }
+        self.last_failure.store(0, Ordering::SeqCst);
     }
 }
