@@ -303,8 +303,8 @@ fn interleaved() {
 criterion_group!(benches, pipeline_overhead);
 
 fn main() {
-    // The integrate client emits its call span at INFO: measure with a
-    // subscriber installed, as in production.
+    // A subscriber at INFO is installed, as in production (the client's
+    // call and attempt spans are DEBUG, so it filters them out).
     // `NO_SUBSCRIBER=1` measures without it, to see what it costs.
     if std::env::var_os("NO_SUBSCRIBER").is_none() {
         let subscriber = tracing_subscriber::fmt()
