@@ -235,7 +235,14 @@ fn interleaved() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(41);
     let batch: u64 = 2_000;
+    // `CONCURRENCY=32` (or 1) measures one concurrency only.
+    let only: Option<u64> = std::env::var("CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for concurrency in [1u64, 32] {
+        if only.is_some_and(|only| only != concurrency) {
+            continue;
+        }
         let mut ratios = Vec::new();
         let (mut raw_cpu, mut int_cpu, mut raw_wall, mut int_wall) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());

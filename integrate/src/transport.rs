@@ -212,9 +212,10 @@ impl ReqwestTransport {
     }
 
     /// A `reqwest::ClientBuilder` set up as integrate expects: no
-    /// redirects, no proxy, and (feature `rustls`) the ring crypto provider
-    /// installed as the process default if none is. Start from it when you
-    /// pass your own client with `.http_client(..)`.
+    /// redirects, no retries of reqwest's own (the client retries, and
+    /// counts every attempt), no proxy, and (feature `rustls`) the ring
+    /// crypto provider installed as the process default if none is. Start
+    /// from it when you pass your own client with `.http_client(..)`.
     pub fn client_builder() -> reqwest::ClientBuilder {
         #[cfg(feature = "rustls")]
         {
@@ -224,6 +225,9 @@ impl ReqwestTransport {
         }
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // With no retry allowed, reqwest also stops copying every
+            // request in case it retries it.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .no_proxy()
     }
 

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::__private::{Declaration, Integration};
-use crate::auth::Auth;
-use crate::client::{Client, ClientInner, Sender};
+use crate::auth::{Auth, ResolvedAuth};
+use crate::client::{Client, ClientInner, Sender, UrlBase};
 use crate::resilience::circuit::{CircuitBreaker, CircuitBreakerPolicy};
 use crate::resilience::rate_limit::{RateLimit, RateLimiter, Suspension};
 use crate::resilience::retry::RetryPolicy;
@@ -252,6 +252,16 @@ impl<C: Integration> ClientBuilder<C> {
             ),
         };
 
+        let url_base = match (&transport, &auth) {
+            (Sender::Reqwest(_), auth) if !matches!(auth, ResolvedAuth::Custom(_)) => {
+                Some(UrlBase::new(&base_url).ok_or_else(|| {
+                    Error::config(format!(
+                        "base URL from {origin} is not a valid absolute URL"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
         let inner = ClientInner {
             integration: decl.name,
             base_url,
@@ -260,6 +270,7 @@ impl<C: Integration> ClientBuilder<C> {
             retry,
             timeouts,
             transport,
+            url_base,
             breaker: CircuitBreaker::new(&breaker),
             limiter: limit.as_ref().map(RateLimiter::new),
             method_limiters: decl.method_limits.iter().map(RateLimiter::new).collect(),

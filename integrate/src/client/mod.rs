@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use builder::ClientBuilder;
+pub(crate) use execute::UrlBase;
 pub use response::{DecodeBody, Response};
 
 use crate::auth::ResolvedAuth;
@@ -49,6 +50,10 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) transport: Sender,
+    /// The parsed base URL when calls go to the reqwest transport without
+    /// a request signer (they are built as `reqwest::Request`s); `None`
+    /// when they are built as `http::Request`s.
+    pub(crate) url_base: Option<UrlBase>,
     pub(crate) breaker: CircuitBreaker,
     pub(crate) limiter: Option<RateLimiter>,
     /// Per-method limiters, indexed by `Call::method_limiter`.
