@@ -283,3 +283,85 @@ async fn close_without_response_is_a_network_error() {
         "a POST that may have been processed is not retried"
     );
 }
+
+#[tokio::test]
+async fn the_url_path_query_and_api_key_arrive_as_built() {
+    let provider = FakeProvider::start().await;
+    provider
+        .given(Route::get("/v1/files/{name}"))
+        .respond(Reply::json(200, json!({})))
+        .expect(1);
+    let client = Client::builder()
+        .base_url(format!("{}/v1/", provider.url()))
+        .auth(integrate::Auth::api_key_query_env("api_key", "PAY_TOKEN"))
+        .env(|name: &str| (name == "PAY_TOKEN").then(|| "k+y&z".to_owned()))
+        .build()
+        .unwrap();
+    client
+        .execute(
+            Call::new(Method::GET, "/files/{name}")
+                .path("name", "a/b c..é")
+                .query("q", "x&y=z #1")
+                .query("tag", &["a", "b"]),
+        )
+        .await
+        .expect("200");
+    let journal = provider.journal();
+    let seen = journal.get(0).expect("one request");
+    assert_eq!(seen.path(), "/v1/files/a%2Fb%20c..%C3%A9");
+    assert_eq!(
+        seen.query(),
+        Some("q=x%26y%3Dz+%231&tag=a&tag=b&api_key=k%2By%26z")
+    );
+    assert_eq!(seen.query_param("q").as_deref(), Some("x&y=z #1"));
+    assert_eq!(seen.query_param("api_key").as_deref(), Some("k+y&z"));
+}
+
+/// Stamps each attempt with its number.
+struct StampingSigner(std::sync::atomic::AtomicU32);
+
+impl integrate::SignRequest for StampingSigner {
+    fn sign<'a>(
+        &'a self,
+        request: &'a mut http::Request<bytes::Bytes>,
+    ) -> integrate::transport::BoxFuture<'a, integrate::Result<()>> {
+        Box::pin(async move {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            request
+                .headers_mut()
+                .insert("x-signature", http::HeaderValue::from(n));
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_request_signer_signs_every_attempt_over_the_default_transport() {
+    let provider = FakeProvider::start().await;
+    provider
+        .given(Route::get("/v1/customers/{id}"))
+        .respond_seq([Reply::status(503), Reply::json(200, json!({"id": "cus_1"}))])
+        .expect(2);
+    let response = Client::builder()
+        .base_url(format!("{}/v1", provider.url()))
+        .retry(quick_retry(3))
+        .auth(integrate::Auth::custom(StampingSigner(
+            std::sync::atomic::AtomicU32::new(0),
+        )))
+        .build()
+        .unwrap()
+        .execute(
+            Call::new(Method::GET, "/customers/{id}")
+                .path("id", "cus_1")
+                .query("expand", "card"),
+        )
+        .await
+        .expect("the second attempt succeeds");
+    assert_eq!(response.attempts(), 2);
+    let journal = provider.journal();
+    let stamps: Vec<_> = journal.iter().map(|r| r.header("x-signature")).collect();
+    assert_eq!(stamps, [Some("1"), Some("2")]);
+    assert!(journal.iter().all(|r| r.query() == Some("expand=card")));
+    let ids: Vec<_> = journal.iter().map(|r| r.header("x-request-id")).collect();
+    assert!(ids[0].is_some() && ids[0] == ids[1], "{ids:?}");
+}
