@@ -255,15 +255,25 @@ impl ReqwestTransport {
     /// [`exchange`](Self::exchange) for a request already in reqwest's
     /// form: the client's own path, which parses the URL once per call
     /// rather than once per attempt.
-    pub(crate) async fn exchange_reqwest(
+    ///
+    /// The request is handed to reqwest before the future is made, so the
+    /// future holds reqwest's small pending handle, not the request too.
+    pub(crate) fn exchange_reqwest(
         &self,
         request: reqwest::Request,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + '_ {
+        let pending = self.client.execute(request);
+        async move {
+            let mut response = pending.await.map_err(classify_send_error)?;
+            self.read_body(&mut response).await
+        }
+    }
+
+    /// Reads the whole body of a response under the cap.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let mut response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(classify_send_error)?;
         let limit = self.max_body;
         if let Some(len) = response.content_length()
             && len > limit as u64

@@ -20,7 +20,6 @@ use crate::auth::ResolvedAuth;
 use crate::call::{Call, REQUEST_ID_HEADER};
 use crate::resilience::retry::{self, RetryPolicy};
 use crate::telemetry;
-use crate::transport::Transport as _;
 use crate::{Error, ErrorKind, Result};
 
 /// Why the pipeline waits before the next attempt.
@@ -290,7 +289,8 @@ impl ClientInner {
                 http.response.status_code = error.status().map(|s| s.as_u16()),
                 "retrying"
             );
-            tokio::time::sleep_until(resume).await;
+            // Boxed: only a call that retries pays for the timer.
+            Box::pin(tokio::time::sleep_until(resume)).await;
             now = resume;
             last_error = Some(error);
         }
@@ -334,20 +334,31 @@ impl ClientInner {
     /// One attempt: a copy of the prepared request (the body is shared),
     /// credentials, then the transport.
     async fn attempt(&self, prepared: &Prepared) -> Result<http::Response<Bytes>> {
-        let uri = match (&prepared.target, &self.transport) {
-            (Target::Url(url), Sender::Reqwest(reqwest)) => {
-                let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
-                *request.headers_mut() = prepared.headers();
-                *request.body_mut() = Some(prepared.body.clone().into());
-                return reqwest
-                    .exchange_reqwest(request)
-                    .await
-                    .map_err(Error::from_transport);
-            }
-            (Target::Uri(uri), _) => uri.clone(),
+        if let (Target::Url(url), Sender::Reqwest(reqwest)) = (&prepared.target, &self.transport) {
+            let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
+            *request.headers_mut() = prepared.headers();
+            *request.body_mut() = Some(prepared.body.clone().into());
+            return reqwest
+                .exchange_reqwest(request)
+                .await
+                .map_err(Error::from_transport);
+        }
+        // Boxed: the less common path keeps the attempt future the size of
+        // the direct one's.
+        Box::pin(self.attempt_with_http_request(prepared)).await
+    }
+
+    /// An attempt through an `http::Request`: for a request signer or a
+    /// custom transport.
+    async fn attempt_with_http_request(
+        &self,
+        prepared: &Prepared,
+    ) -> Result<http::Response<Bytes>> {
+        let uri = match &prepared.target {
+            Target::Uri(uri) => uri.clone(),
             // `prepare` picks `Url` only for the reqwest transport; should
             // that change, the URL still reaches the other transports.
-            (Target::Url(url), Sender::Custom(_)) => url
+            Target::Url(url) => url
                 .as_str()
                 .parse()
                 .map_err(|_| Error::config("the URL of the request is not a valid `http::Uri`"))?,
@@ -365,11 +376,8 @@ impl ClientInner {
                 }
             })?;
         }
-        // Through `Transport::send`, whose future is boxed: this path is the
-        // less common one, and the attempt future stays the size of the
-        // direct path's.
         match &self.transport {
-            Sender::Reqwest(reqwest) => reqwest.send(request).await,
+            Sender::Reqwest(reqwest) => reqwest.exchange(request).await,
             Sender::Custom(custom) => custom.send(request).await,
         }
         .map_err(Error::from_transport)

@@ -127,7 +127,9 @@ impl RateLimiter {
             id,
             started: false,
         };
-        waiter.wait(slot).await;
+        // Boxed: only a call that waits pays for the timer and the
+        // notification, and every call's future stays smaller.
+        Box::pin(waiter.wait(slot)).await;
         Ok(slot)
     }
 

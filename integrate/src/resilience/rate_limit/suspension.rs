@@ -62,7 +62,9 @@ impl Suspension {
             if until >= deadline {
                 return Err(until - now);
             }
-            tokio::time::sleep_until(until).await;
+            // Boxed: only a call that waits pays for the timer, and every
+            // call's future stays smaller.
+            Box::pin(tokio::time::sleep_until(until)).await;
             // Not earlier than `until`; no clock read needed.
             now = until;
         }
