@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{LitFloat, LitInt, LitStr, Token, parenthesized};
 
@@ -55,6 +55,7 @@ pub(crate) mod kw {
 }
 
 pub(crate) use crate::value::Value;
+use crate::value::{key, put, skip_entry};
 
 /// `#[integration(..)]`.
 #[derive(Default)]
@@ -232,22 +233,6 @@ fn entries(
     }
 }
 
-/// Skips tokens up to (not including) the next `,` at this level.
-fn skip_entry(input: ParseStream<'_>) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tree
-                && p.as_char() == ','
-            {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    });
-}
-
 /// Stores the value of the key at `span`; a second value is an error.
 fn put_value<T>(
     slot: &mut Option<Value<T>>,
@@ -258,25 +243,6 @@ fn put_value<T>(
 ) {
     value.key = span;
     put(slot, key, span, value, errors);
-}
-
-/// Stores `value` in `slot`; a second value for the key is an error on it.
-fn put<T>(slot: &mut Option<T>, key: &str, span: Span, value: T, errors: &mut Errors) {
-    if slot.is_some() {
-        errors.at(
-            span,
-            format!("duplicate key `{key}`: it is already set above; remove one of them"),
-        );
-    } else {
-        *slot = Some(value);
-    }
-}
-
-/// `key = value` with a key keyword `K`: parses the keyword and the `=`.
-fn key<K: syn::parse::Parse + syn::spanned::Spanned>(input: ParseStream<'_>) -> syn::Result<Span> {
-    let key: K = input.parse()?;
-    input.parse::<Token![=]>()?;
-    Ok(key.span())
 }
 
 fn string(input: ParseStream<'_>) -> syn::Result<Value<String>> {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{LitInt, LitStr, Token, bracketed, parenthesized};
 
@@ -28,6 +28,7 @@ mod kw {
 }
 
 pub(crate) use crate::value::Value;
+use crate::value::{key, put, skip_entry};
 
 /// The provider schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,39 +110,10 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     args
 }
 
-/// Skips tokens up to (not including) the next `,` at this level.
-fn skip_entry(input: ParseStream<'_>) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tree
-                && p.as_char() == ','
-            {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    });
-}
-
 /// Stores `entry` in `slot`; a second value for the key is an error on it.
-fn put<T>(slot: &mut Option<Value<T>>, name: &str, entry: Value<T>, errors: &mut Errors) {
-    if slot.is_some() {
-        errors.at(
-            entry.key,
-            format!("duplicate key `{name}`: it is already set above; remove one of them"),
-        );
-    } else {
-        *slot = Some(entry);
-    }
-}
-
-/// Parses `key =` for the keyword `K` and returns the key's span.
-fn key<K: syn::parse::Parse + syn::spanned::Spanned>(input: ParseStream<'_>) -> syn::Result<Span> {
-    let key: K = input.parse()?;
-    input.parse::<Token![=]>()?;
-    Ok(key.span())
+fn put_entry<T>(slot: &mut Option<Value<T>>, name: &str, entry: Value<T>, errors: &mut Errors) {
+    let span = entry.key;
+    put(slot, name, span, entry, errors);
 }
 
 fn string(input: ParseStream<'_>) -> syn::Result<LitStr> {
@@ -191,7 +163,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
             }
         };
         let span = lit.span();
-        put(
+        put_entry(
             &mut args.scheme,
             "scheme",
             Value { value, key, span },
@@ -216,10 +188,10 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
             key,
             span,
         };
-        put(&mut args.signature, "signature", entry, errors);
+        put_entry(&mut args.signature, "signature", entry, errors);
     } else if la.peek(kw::header) {
         let entry = string_entry::<kw::header>(input)?;
-        put(&mut args.header, "header", entry, errors);
+        put_entry(&mut args.header, "header", entry, errors);
     } else if la.peek(kw::encoding) {
         let key = key::<kw::encoding>(input)?;
         let lit = string(input)?;
@@ -234,7 +206,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
             }
         };
         let span = lit.span();
-        put(
+        put_entry(
             &mut args.encoding,
             "encoding",
             Value { value, key, span },
@@ -242,10 +214,10 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         );
     } else if la.peek(kw::prefix) {
         let entry = string_entry::<kw::prefix>(input)?;
-        put(&mut args.prefix, "prefix", entry, errors);
+        put_entry(&mut args.prefix, "prefix", entry, errors);
     } else if la.peek(kw::timestamp_header) {
         let entry = string_entry::<kw::timestamp_header>(input)?;
-        put(
+        put_entry(
             &mut args.timestamp_header,
             "timestamp_header",
             entry,
@@ -267,7 +239,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
                 "expected the name of an environment variable, `\"NAME\"`, or a list, `[\"NAME\", \"NAME_PREVIOUS\"]`",
             ));
         };
-        put(
+        put_entry(
             &mut args.secret_env,
             "secret_env",
             Value { value, key, span },
@@ -283,7 +255,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         })?;
         let value = crate::duration::parse(&lit)?;
         let span = lit.span();
-        put(
+        put_entry(
             &mut args.tolerance,
             "tolerance",
             Value { value, key, span },
@@ -292,7 +264,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
     } else if la.peek(kw::max_body) {
         let key = key::<kw::max_body>(input)?;
         let (value, span) = size(input)?;
-        put(
+        put_entry(
             &mut args.max_body,
             "max_body",
             Value { value, key, span },
@@ -316,7 +288,7 @@ fn entry(input: ParseStream<'_>, errors: &mut Errors, args: &mut Args) -> syn::R
         } else {
             return Err(la.error());
         };
-        put(
+        put_entry(
             &mut args.delivery_id,
             "delivery_id",
             Value { value, key, span },
