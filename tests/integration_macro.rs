@@ -505,24 +505,30 @@ async fn the_environment_base_url_beats_the_declared_one_and_the_setter_beats_bo
 async fn path_values_are_encoded_as_one_segment_and_empty_ones_refused() {
     let script = Script::new([Step::json(200, r#"{"id":"x"}"#)]);
     let client = payments(&script);
-    client.customer("..").await.unwrap();
-    client.customer(".").await.unwrap();
+    client.customer("...").await.unwrap();
+    client.customer("%2E%2E").await.unwrap();
     client.customer("a/b?c#d%e").await.unwrap();
     client.customer("é x").await.unwrap();
     let uris: Vec<String> = script.seen().iter().map(|s| s.uri.to_string()).collect();
     assert_eq!(
         uris,
         [
-            "https://api.example.com/v1/customers/%2E%2E",
-            "https://api.example.com/v1/customers/%2E",
+            "https://api.example.com/v1/customers/...",
+            "https://api.example.com/v1/customers/%252E%252E",
             "https://api.example.com/v1/customers/a%2Fb%3Fc%23d%25e",
             "https://api.example.com/v1/customers/%C3%A9%20x",
         ]
     );
-    let err = client.customer("").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Config);
-    assert_eq!(err.attempts(), 0);
-    assert_eq!(script.count(), 4, "nothing sent for an empty path value");
+    for value in ["", ".", ".."] {
+        let err = client.customer(value).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{value:?}");
+        assert_eq!(err.attempts(), 0);
+    }
+    assert_eq!(
+        script.count(),
+        4,
+        "nothing sent for an empty or dot path value"
+    );
 }
 
 #[tokio::test(start_paused = true)]

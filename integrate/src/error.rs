@@ -214,6 +214,17 @@ impl Error {
         e
     }
 
+    /// A call refused by the client-wide pause that a provider's
+    /// `Retry-After` started, because the pause ends after its deadline.
+    pub(crate) fn paused_by_provider(wait: Duration) -> Self {
+        let mut e = Error::with_message(
+            ErrorKind::RateLimited,
+            "the provider asked for a pause (Retry-After) that ends after this call's deadline; nothing was sent",
+        );
+        e.inner.retry_after = Some(wait);
+        e
+    }
+
     pub(crate) fn from_transport(err: crate::transport::TransportError) -> Self {
         let kind = match err.kind() {
             crate::transport::TransportErrorKind::Connect
@@ -221,9 +232,15 @@ impl Error {
             crate::transport::TransportErrorKind::Network => ErrorKind::Network,
             crate::transport::TransportErrorKind::Body
             | crate::transport::TransportErrorKind::BodyTooLarge => ErrorKind::Body,
+            crate::transport::TransportErrorKind::Redirected => ErrorKind::Config,
         };
         let retryable = err.is_retryable();
         let mut e = Error::new(kind);
+        if err.kind() == crate::transport::TransportErrorKind::Redirected {
+            e.inner.message = Some(Cow::Borrowed(
+                "the HTTP client followed a redirect, which may have sent the request's credentials to another origin; build it from `ReqwestTransport::client_builder()`",
+            ));
+        }
         e.inner.retryable = retryable;
         e.inner.source = Some(Box::new(err));
         e

@@ -19,7 +19,7 @@ pub mod __private;
 pub use auth::{Auth, SignRequest};
 pub use bytes::Bytes;
 pub use call::Call;
-pub use client::{Client, ClientBuilder, DecodeBody, Response};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_RETRY_AFTER, DecodeBody, Response};
 pub use error::{Error, ErrorKind, Result};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use integrate_macros::{integration, webhook};

@@ -202,3 +202,64 @@ pub mod webhook {
     /// Checks at compile time that `T` can be a webhook event type.
     pub const fn event_type<T: EventType>() {}
 }
+
+/// Entry points for the fuzz targets under `fuzz/`: the parsers and
+/// encoders that take untrusted input, reached without a network.
+pub mod fuzzing {
+    use std::time::{Duration, SystemTime};
+
+    use crate::{Call, Client, Result};
+
+    /// `Retry-After` as the pipeline parses it, relative to `now`.
+    #[must_use]
+    pub fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
+        let mut headers = http::HeaderMap::new();
+        let value = http::HeaderValue::from_bytes(value).ok()?;
+        headers.insert(http::header::RETRY_AFTER, value);
+        crate::resilience::retry::parse_retry_after(&headers, now)
+    }
+
+    /// Two clients on one base URL: one sends through the default reqwest
+    /// transport (a `reqwest::Url` per call), one through a custom
+    /// transport (an `http::Uri` per call).
+    pub struct Targets {
+        reqwest: Client,
+        custom: Client,
+    }
+
+    struct Never;
+
+    impl crate::Transport for Never {
+        fn send(
+            &self,
+            _request: http::Request<bytes::Bytes>,
+        ) -> crate::transport::BoxFuture<
+            '_,
+            std::result::Result<http::Response<bytes::Bytes>, crate::TransportError>,
+        > {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    impl Targets {
+        /// Both clients on `base_url`.
+        pub fn new(base_url: &str) -> Result<Targets> {
+            Ok(Targets {
+                reqwest: Client::builder().base_url(base_url).build()?,
+                custom: Client::builder()
+                    .base_url(base_url)
+                    .transport(Never)
+                    .build()?,
+            })
+        }
+
+        /// The request target (path and query) each client would send for
+        /// `call`, built by `make` twice: `[reqwest path, custom path]`.
+        pub fn request_targets(&self, make: impl Fn() -> Call) -> Result<[String; 2]> {
+            Ok([
+                self.reqwest.inner.request_target(make())?,
+                self.custom.inner.request_target(make())?,
+            ])
+        }
+    }
+}

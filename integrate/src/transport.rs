@@ -78,6 +78,12 @@ pub enum TransportErrorKind {
     /// The body was larger than the transport's cap. Not retried: the next
     /// attempt would read the same body.
     BodyTooLarge,
+    /// The response came from another URL than the request's: the HTTP
+    /// client followed a redirect, which may have sent the request's
+    /// credentials to another origin. Never retried; the client reports it
+    /// as a `Config` error (build the HTTP client from
+    /// [`ReqwestTransport::client_builder`], which follows none).
+    Redirected,
 }
 
 /// A transport failure: how far the exchange got, and the cause.
@@ -151,6 +157,9 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Network => "connection lost before the response head",
             TransportErrorKind::Body => "connection lost while reading the response body",
             TransportErrorKind::BodyTooLarge => "response body over the size cap",
+            TransportErrorKind::Redirected => {
+                "the HTTP client followed a redirect: build it from `ReqwestTransport::client_builder()`, which follows none"
+            }
         };
         f.write_str(what)
     }
@@ -177,9 +186,15 @@ impl std::error::Error for TransportError {
 ///
 /// Built by the client builder with no redirects, no proxy, and the
 /// builder's connect timeout. When you pass your own `reqwest::Client`
-/// with `.http_client(..)`, build it with
-/// `redirect(reqwest::redirect::Policy::none())`: integrate reports a 3xx
-/// as an error and never follows it.
+/// with `.http_client(..)`, start from [`ReqwestTransport::client_builder`]:
+/// only a client that follows no redirect is safe. reqwest's default
+/// policy follows up to ten, and on a redirect to another origin it
+/// removes `Authorization` but not an API key header (`X-Api-Key`) or a
+/// key in the query, which then reach the other origin. integrate reports
+/// a 3xx as an error and never follows one; an attempt whose response came
+/// from another URL than the request's (a redirect the HTTP client
+/// followed) is a `Config` error, logged at WARN, so the mistake shows at
+/// the first redirect.
 #[derive(Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -249,7 +264,8 @@ impl ReqwestTransport {
     ) -> Result<http::Response<Bytes>, TransportError> {
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.without_url()))?;
-        self.exchange_reqwest(request).await
+        let url = request.url().clone();
+        self.exchange_reqwest(request, &url).await
     }
 
     /// [`exchange`](Self::exchange) for a request already in reqwest's
@@ -258,13 +274,24 @@ impl ReqwestTransport {
     ///
     /// The request is handed to reqwest before the future is made, so the
     /// future holds reqwest's small pending handle, not the request too.
-    pub(crate) fn exchange_reqwest(
-        &self,
+    /// `url` is the request's URL: a response from another one (a redirect
+    /// that a user-supplied client followed) is refused.
+    pub(crate) fn exchange_reqwest<'a>(
+        &'a self,
         request: reqwest::Request,
-    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + '_ {
+        url: &'a reqwest::Url,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + 'a {
         let pending = self.client.execute(request);
         async move {
             let mut response = pending.await.map_err(classify_send_error)?;
+            if !same_resource(response.url(), url) {
+                // Neither URL is logged: either may carry an API key.
+                tracing::warn!(
+                    http.response.status_code = response.status().as_u16(),
+                    "the HTTP client followed a redirect; the request (and its credentials) may have reached another origin. Build the client from `ReqwestTransport::client_builder()`, which follows none"
+                );
+                return Err(TransportError::from_kind(TransportErrorKind::Redirected));
+            }
             self.read_body(&mut response).await
         }
     }
@@ -318,6 +345,15 @@ impl ReqwestTransport {
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
     }
+}
+
+/// Whether a response's URL is the request's: equal but for a fragment,
+/// which is never sent (in a serialised URL, `#` only starts the fragment).
+fn same_resource(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    fn without_fragment(u: &reqwest::Url) -> &str {
+        u.as_str().split('#').next().unwrap_or_default()
+    }
+    a == b || without_fragment(a) == without_fragment(b)
 }
 
 fn classify_send_error(err: reqwest::Error) -> TransportError {

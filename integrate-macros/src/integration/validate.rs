@@ -441,6 +441,11 @@ pub(crate) fn placeholders(template: &str) -> Result<Vec<String>, String> {
                 .to_owned(),
         );
     }
+    if let Some(segment) = template.split('/').find(|s| is_dot_segment(s)) {
+        return Err(format!(
+            "`{segment}` is a dot segment, which every URL parser resolves: write the path it stands for"
+        ));
+    }
     let mut names: Vec<String> = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
@@ -469,6 +474,13 @@ pub(crate) fn placeholders(template: &str) -> Result<Vec<String>, String> {
         rest = &after[close + 1..];
     }
     Ok(names)
+}
+
+/// Whether a template segment is `.` or `..`, also percent-encoded.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let dots = lower.replace("%2e", ".");
+    dots == "." || dots == ".."
 }
 
 /// One kind per parameter; one body; body and form exclusive; no body on
@@ -569,6 +581,9 @@ mod tests {
             "/a/{1x}",
             "/a/{id}/{id}",
             "/a?x=1",
+            "/a/../b",
+            "/./a",
+            "/a/%2E%2e",
         ] {
             assert!(placeholders(bad).is_err(), "{bad}");
         }

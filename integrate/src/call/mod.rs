@@ -104,8 +104,10 @@ impl Call {
     }
 
     /// Fills the `{name}` placeholder with `value`, percent-encoded as one
-    /// segment (`/`, `?`, `#`, `%` and a whole `.` or `..` included). An
-    /// empty value is a `Config` error.
+    /// segment: every byte outside RFC 3986 unreserved (`A-Z a-z 0-9 - . _
+    /// ~`) is escaped, `%` included, so the text `%2E%2E` goes out as
+    /// `%252E%252E`. A value that is empty, `.` or `..` is a `Config` error
+    /// (no URL can carry it: URL parsers resolve dot segments).
     pub fn path<T: Serialize + ?Sized>(
         mut self,
         name: impl Into<Cow<'static, str>>,
@@ -116,17 +118,17 @@ impl Call {
         match values::to_strings(value, &mut one) {
             Ok(()) if one.count == 1 => {
                 let raw = one.first.unwrap_or_default();
-                if raw.is_empty() {
-                    self.fail(Error::config(format!(
+                match raw.as_str() {
+                    "" => self.fail(Error::config(format!(
                         "path parameter `{name}` is empty; an empty segment would change the URL"
-                    )));
-                } else {
-                    // Most values need no escaping: keep the string as it is.
-                    let encoded = match encode_segment(&raw) {
-                        Cow::Borrowed(_) => raw,
-                        Cow::Owned(escaped) => escaped,
-                    };
-                    self.path_values.push((name, encoded));
+                    ))),
+                    "." | ".." => self.fail(Error::config(format!(
+                        "path parameter `{name}` is a dot segment (`.` or `..`), which every URL parser resolves; nothing was sent"
+                    ))),
+                    _ => {
+                        let encoded = encode_segment(raw);
+                        self.path_values.push((name, encoded));
+                    }
                 }
             }
             Ok(()) => self.fail(Error::config(format!(
@@ -327,6 +329,12 @@ impl Call {
 
     /// Expands the template with the path values.
     pub(crate) fn expand_path(&self, out: &mut String) -> Result<()> {
+        if self.template.split('/').any(is_dot_segment) {
+            return Err(Error::config(format!(
+                "path template `{}` has a dot segment (`.` or `..`), which every URL parser resolves",
+                self.template
+            )));
+        }
         let mut rest: &str = &self.template;
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
@@ -357,14 +365,35 @@ impl Call {
     }
 }
 
-/// Percent-encodes one path segment; a whole `.` or `..` is encoded too.
-/// Borrowed exactly when `raw` needs no escaping.
-pub(crate) fn encode_segment(raw: &str) -> Cow<'_, str> {
-    match raw {
-        "." => Cow::Owned("%2E".to_owned()),
-        ".." => Cow::Owned("%2E%2E".to_owned()),
-        _ => percent_encoding::utf8_percent_encode(raw, SEGMENT).into(),
+/// Percent-encodes one path segment: every byte outside RFC 3986
+/// unreserved is escaped. A value that needs no escaping is kept as it is
+/// (no copy).
+pub(crate) fn encode_segment(raw: String) -> String {
+    if raw.bytes().all(is_unreserved) {
+        return raw;
     }
+    percent_encoding::utf8_percent_encode(&raw, SEGMENT).collect()
+}
+
+/// RFC 3986 unreserved: `A-Z a-z 0-9 - . _ ~`.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Whether a segment of a path template is a dot segment (`.` or `..`,
+/// also percent-encoded), which URL parsers resolve.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut dots = 0;
+    let mut rest = segment.as_bytes();
+    while !rest.is_empty() {
+        match rest {
+            [b'.', tail @ ..] => rest = tail,
+            [b'%', b'2', b'e' | b'E', tail @ ..] => rest = tail,
+            _ => return false,
+        }
+        dots += 1;
+    }
+    matches!(dots, 1 | 2)
 }
 
 #[cfg(test)]
@@ -379,25 +408,60 @@ mod tests {
 
     #[test]
     fn segments_are_encoded_whole() {
-        assert!(matches!(
-            encode_segment("cus_42-x.y~z"),
-            Cow::Borrowed("cus_42-x.y~z")
-        ));
-        assert!(matches!(encode_segment("."), Cow::Owned(_)));
-        assert_eq!(encode_segment("a/b"), "a%2Fb");
-        assert_eq!(encode_segment("a?b#c%d"), "a%3Fb%23c%25d");
-        assert_eq!(encode_segment("."), "%2E");
-        assert_eq!(encode_segment(".."), "%2E%2E");
-        assert_eq!(encode_segment("..."), "...");
-        assert_eq!(encode_segment("a b+é"), "a%20b%2B%C3%A9");
+        let enc = |s: &str| encode_segment(s.to_owned());
+        assert_eq!(enc("cus_42-x.y~z"), "cus_42-x.y~z");
+        assert_eq!(enc("a/b"), "a%2Fb");
+        assert_eq!(enc("a?b#c%d"), "a%3Fb%23c%25d");
+        assert_eq!(enc("..."), "...");
+        assert_eq!(enc("%2E%2E"), "%252E%252E");
+        assert_eq!(enc("a b+é"), "a%20b%2B%C3%A9");
+        // One byte needing an escape is escaped too.
+        for (raw, escaped) in [("#", "%23"), ("/", "%2F"), ("%", "%25"), ("?", "%3F")] {
+            assert_eq!(enc(raw), escaped);
+        }
+        for b in 0u8..=127 {
+            let raw = char::from(b).to_string();
+            let out = enc(&raw);
+            if is_unreserved(b) {
+                assert_eq!(out, raw);
+            } else {
+                assert_eq!(out, format!("%{b:02X}"), "{b}");
+            }
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_refused() {
+        for value in [".", ".."] {
+            let call = Call::new(Method::DELETE, "/users/{id}/refunds").path("id", value);
+            let error = call.error.expect("refused");
+            assert_eq!(error.kind(), ErrorKind::Config);
+            assert!(error.to_string().contains("dot segment"), "{error}");
+        }
+        for value in ["...", "a..b", "%2E%2E", ".%2e", "%2e."] {
+            let call = Call::new(Method::GET, "/users/{id}").path("id", value);
+            assert!(call.error.is_none(), "{value}");
+        }
+        for template in ["/a/../b", "/./x", "/a/%2e%2E", "/a/.%2E/b", "/{id}/.."] {
+            let call = Call::new(Method::GET, template).path("id", "1");
+            assert_eq!(
+                expanded(&call).unwrap_err().kind(),
+                ErrorKind::Config,
+                "{template}"
+            );
+        }
+        for template in ["/a/.../b", "/a/.b/", "/v1.2/x", "/%2e%2e%2e"] {
+            let call = Call::new(Method::GET, template);
+            assert!(expanded(&call).is_ok(), "{template}");
+        }
     }
 
     #[test]
     fn template_expansion() {
         let call = Call::new(Method::GET, "/orgs/{org}/repos/{repo}")
             .path("org", "a/b")
-            .path("repo", &"..");
-        assert_eq!(expanded(&call).unwrap(), "/orgs/a%2Fb/repos/%2E%2E");
+            .path("repo", &"...");
+        assert_eq!(expanded(&call).unwrap(), "/orgs/a%2Fb/repos/...");
         let call = Call::new(Method::GET, "/items/{id}").path("id", &42u64);
         assert_eq!(expanded(&call).unwrap(), "/items/42");
     }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::__private::{Declaration, Integration};
 use crate::auth::{Auth, ResolvedAuth};
@@ -52,21 +53,30 @@ pub struct ClientBuilder<C = Client> {
     transport: Option<Arc<dyn Transport>>,
     env: Option<EnvSource>,
     max_response_body: Option<usize>,
+    max_retry_after: Option<Duration>,
     error: Option<Error>,
     _client: PhantomData<fn() -> C>,
 }
+
+/// The longest pause a provider's `Retry-After` may start, unless
+/// [`ClientBuilder::max_retry_after`] sets another: 1 hour.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("integration", &self.declaration.name)
-            .field("base_url", &self.base_url)
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(redact_url_secrets),
+            )
             .field("auth", &self.auth)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("circuit_breaker", &self.circuit_breaker)
             .field("rate_limit", &self.rate_limit)
             .field("custom_transport", &self.transport.is_some())
+            .field("max_retry_after", &self.max_retry_after)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +96,7 @@ impl<C: Integration> ClientBuilder<C> {
             transport: None,
             env: None,
             max_response_body: None,
+            max_retry_after: None,
             error: None,
             _client: PhantomData,
         }
@@ -137,9 +148,15 @@ impl<C: Integration> ClientBuilder<C> {
     }
 
     /// Sends through this `reqwest::Client` (exclusive with
-    /// [`transport`](Self::transport)). Build it with
-    /// `redirect(reqwest::redirect::Policy::none())`; its own connect
-    /// timeout applies instead of [`Timeouts::connect`].
+    /// [`transport`](Self::transport)); its own connect timeout applies
+    /// instead of [`Timeouts::connect`].
+    ///
+    /// Build it from [`ReqwestTransport::client_builder`]: only a client
+    /// that follows no redirect is safe. reqwest's default policy follows
+    /// redirects and, across origins, removes `Authorization` but not an
+    /// API key header or query key. An attempt whose response came from
+    /// another URL (a followed redirect) fails with a `Config` error and a
+    /// WARN, so the mistake shows at once.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         if self.transport.is_some() {
             self.fail(Error::config(
@@ -187,6 +204,18 @@ impl<C: Integration> ClientBuilder<C> {
     /// creates (default 10 MiB). A custom transport keeps its own cap.
     pub fn max_response_body(mut self, bytes: usize) -> Self {
         self.max_response_body = Some(bytes);
+        self
+    }
+
+    /// Caps the pause a provider's `Retry-After` (on a 429, 503 or 403)
+    /// may start: a longer one is shortened to this (default
+    /// [`DEFAULT_MAX_RETRY_AFTER`], 1 hour). It bounds both the wait
+    /// before a call's retry and the client-wide pause after a 429 or 403,
+    /// so a hostile or broken `Retry-After: 99999999999` cannot stop a
+    /// client for centuries. `Duration::ZERO` ignores the delay (retries
+    /// follow the backoff, and no pause starts).
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = Some(cap);
         self
     }
 
@@ -275,11 +304,46 @@ impl<C: Integration> ClientBuilder<C> {
             limiter: limit.as_ref().map(RateLimiter::new),
             method_limiters: decl.method_limits.iter().map(RateLimiter::new).collect(),
             suspension: Suspension::new(),
+            max_retry_after: self.max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
         };
         Ok(C::from_client(Client {
             inner: Arc::new(inner),
         }))
     }
+}
+
+/// A URL as `Debug` may show it: user information and query replaced by
+/// `<redacted>` (a base URL given with credentials is refused by `build()`,
+/// but the builder may be printed before).
+fn redact_url_secrets(url: &str) -> std::borrow::Cow<'_, str> {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let userinfo = url[authority_start..authority_end].rfind('@');
+    let query = url[authority_end..]
+        .find(['?', '#'])
+        .map(|i| authority_end + i);
+    if userinfo.is_none() && query.is_none() {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let mut out = String::with_capacity(url.len());
+    out.push_str(&url[..authority_start]);
+    match userinfo {
+        Some(at) => {
+            out.push_str("<redacted>@");
+            out.push_str(&url[authority_start + at + 1..authority_end]);
+        }
+        None => out.push_str(&url[authority_start..authority_end]),
+    }
+    match query {
+        Some(q) => {
+            out.push_str(&url[authority_end..q]);
+            out.push_str("?<redacted>");
+        }
+        None => out.push_str(&url[authority_end..]),
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Checks a base URL and returns it without trailing `/`, with its host.
@@ -310,6 +374,38 @@ fn validate_base_url(raw: &str, origin: &str) -> Result<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_url_credentials() {
+        for (url, shown) in [
+            (
+                "https://user:pa55@api.example.com/v1",
+                "https://<redacted>@api.example.com/v1",
+            ),
+            (
+                "https://pa55@api.example.com",
+                "https://<redacted>@api.example.com",
+            ),
+            (
+                "https://api.example.com/v1?key=pa55",
+                "https://api.example.com/v1?<redacted>",
+            ),
+            (
+                "https://api.example.com/v1#pa55",
+                "https://api.example.com/v1?<redacted>",
+            ),
+            ("u:pa55@host/x", "<redacted>@host/x"),
+            ("https://api.example.com/v1", "https://api.example.com/v1"),
+        ] {
+            assert_eq!(redact_url_secrets(url), shown);
+            let builder = Client::builder().base_url(url);
+            let debug = format!("{builder:?}");
+            assert!(!debug.contains("pa55"), "{debug}");
+            if !url.contains("pa55") {
+                assert!(debug.contains(url), "{debug}");
+            }
+        }
+    }
 
     #[test]
     fn base_url_rules() {

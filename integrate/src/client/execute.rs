@@ -181,6 +181,20 @@ impl ClientInner {
         })
     }
 
+    /// The path and query a call would put on the request line.
+    pub(crate) fn request_target(&self, call: Call) -> Result<String> {
+        let prepared = self.prepare(call)?;
+        Ok(match &prepared.target {
+            Target::Url(url) => match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            },
+            Target::Uri(uri) => uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+        })
+    }
+
     /// The retry loop under the total deadline.
     async fn run(&self, prepared: &Prepared) -> Result<Response<Bytes>> {
         let start = crate::time::now();
@@ -245,7 +259,7 @@ impl ClientInner {
                     let (parts, body) = response.into_parts();
                     return Ok(Response::new(parts.status, parts.headers, body, *attempts));
                 }
-                Ok(Ok(response)) => status_error(response),
+                Ok(Ok(response)) => status_error(response, self.max_retry_after),
                 Ok(Err(error)) => error,
                 // Cut by the total deadline: not recorded by the breaker
                 // (the permit is dropped, giving back a half-open slot).
@@ -319,7 +333,14 @@ impl ClientInner {
         };
         let mut now = match self.suspension.wait(now, deadline).await {
             Ok(now) => now,
-            Err(wait) => return Err(give_up(wait, last_error)),
+            Err(wait) => {
+                tracing::debug!(
+                    integrate.retry.reason = "retry_after",
+                    integrate.wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "the provider's pause ends after the deadline"
+                );
+                return Err(last_error.unwrap_or_else(|| Error::paused_by_provider(wait)));
+            }
         };
         let method = prepared
             .method_limiter
@@ -343,7 +364,7 @@ impl ClientInner {
                 let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
                 *request.headers_mut() = prepared.headers();
                 *request.body_mut() = Some(prepared.body.clone().into());
-                reqwest.exchange_reqwest(request)
+                reqwest.exchange_reqwest(request, url)
             };
             return exchange.await.map_err(Error::from_transport);
         }
@@ -403,11 +424,12 @@ fn counts_as_failure(error: &Error) -> bool {
 }
 
 /// The error of a non-2xx response, with its `Retry-After` when the status
-/// may carry one.
-fn status_error(response: http::Response<Bytes>) -> Error {
+/// may carry one, capped at `max_retry_after`.
+fn status_error(response: http::Response<Bytes>, max_retry_after: Duration) -> Error {
     let (parts, body) = response.into_parts();
     let retry_after = if retry::honours_retry_after(parts.status) {
         retry::parse_retry_after(&parts.headers, SystemTime::now())
+            .map(|after| after.min(max_retry_after))
     } else {
         None
     };

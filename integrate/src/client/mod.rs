@@ -7,7 +7,7 @@ mod response;
 use std::fmt;
 use std::sync::Arc;
 
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, DEFAULT_MAX_RETRY_AFTER};
 pub(crate) use execute::UrlBase;
 pub use response::{DecodeBody, Response};
 
@@ -60,6 +60,8 @@ pub(crate) struct ClientInner {
     pub(crate) method_limiters: Vec<RateLimiter>,
     /// The client-wide pause after a 429 (or 403) with `Retry-After`.
     pub(crate) suspension: Suspension,
+    /// The longest wait or pause a `Retry-After` may start.
+    pub(crate) max_retry_after: std::time::Duration,
 }
 
 /// The transport of a client. The default reqwest transport is called
