@@ -178,10 +178,12 @@ impl WebhookError {
         WebhookError::with_header(WebhookErrorKind::InvalidDeliveryId, header)
     }
 
+    #[cfg(feature = "axum")]
     pub(crate) fn body_timeout() -> Self {
         WebhookError::new(WebhookErrorKind::BodyTimeout)
     }
 
+    #[cfg(feature = "axum")]
     pub(crate) fn body_unreadable(source: impl Into<BoxError>) -> Self {
         let mut e = WebhookError::new(WebhookErrorKind::BodyUnreadable);
         e.inner.source = Some(source.into());
