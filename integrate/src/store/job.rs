@@ -95,6 +95,14 @@ impl Job {
             .saturating_add(self.delivery_id.as_ref().map_or(0, String::len))
     }
 
+    /// The same job with its payload in an allocation of its own, of its
+    /// exact size: a payload sliced from a larger buffer (a server's read
+    /// buffer) would otherwise keep all of it alive, past the byte bound.
+    pub(crate) fn with_own_payload(mut self) -> Self {
+        self.payload = Bytes::copy_from_slice(&self.payload);
+        self
+    }
+
     pub(crate) fn count_attempt(&mut self) {
         self.attempts = self.attempts.saturating_add(1);
     }

@@ -39,8 +39,10 @@ use super::{
 ///   default 1,000): past it the oldest dead letter is dropped (logged at
 ///   ERROR; its id stays done).
 ///
-/// Done ids are forgotten after the TTL the receiver gives (72 h by
-/// default). Everything is lost when the process exits: a job acknowledged
+/// A payload is copied into an allocation of its own size when admitted,
+/// so that one sliced from a larger buffer (a server's read buffer) does
+/// not keep that buffer alive past the byte bound. Done ids are forgotten
+/// after the TTL the receiver gives (72 h by default). Everything is lost when the process exits: a job acknowledged
 /// with a 2xx and not yet handled is lost with it. Use a shared, durable
 /// backend when that matters or when several processes receive.
 pub struct InMemoryBackend {
@@ -231,6 +233,9 @@ impl InMemoryBackendBuilder {
 impl ReceiptBackend for InMemoryBackend {
     fn admit(&self, job: Job, _ttl: Duration) -> BoxFuture<'_, Result<Admission, ReceiptError>> {
         Box::pin(async move {
+            // Copied before the lock is taken: the copy of a duplicate is
+            // wasted, but the lock is never held for it.
+            let job = job.with_own_payload();
             let admitted = self.lock().admit(job, crate::time::now(), &self.limits);
             if matches!(admitted, Ok(Admission::Admitted)) {
                 self.changed.notify_waiters();
