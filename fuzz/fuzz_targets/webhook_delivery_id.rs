@@ -73,6 +73,11 @@ fuzz_target!(|input: &[u8]| {
     // A document built from the input: the field is read back exactly.
     let mut u = Unstructured::new(input);
     if let Ok((name, body, expected)) = document(&mut u) {
-        assert_eq!(field_id(&body, &name), expected, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            field_id(&body, &name),
+            expected,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
 });

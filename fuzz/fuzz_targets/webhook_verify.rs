@@ -82,7 +82,11 @@ fn sign(u: &mut Unstructured<'_>, kind: Kind, body: &[u8]) -> Result<Signed> {
             let tag = mac(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
             insert(&mut headers, names[0], &id);
             insert(&mut headers, names[1], &ts);
-            insert(&mut headers, names[2], &format!("v1,{}", BASE64.encode(tag)));
+            insert(
+                &mut headers,
+                names[2],
+                &format!("v1,{}", BASE64.encode(tag)),
+            );
             let secret = format!("whsec_{}", BASE64.encode(&key));
             (Scheme::Standard, secret, Some(names[1]), Some(names[0]))
         }
@@ -114,7 +118,12 @@ fn sign(u: &mut Unstructured<'_>, kind: Kind, body: &[u8]) -> Result<Signed> {
                         "x-slack-signature",
                         &format!("v0={}", hex::encode(tag)),
                     );
-                    (Scheme::Slack, secret, Some("x-slack-request-timestamp"), None)
+                    (
+                        Scheme::Slack,
+                        secret,
+                        Some("x-slack-request-timestamp"),
+                        None,
+                    )
                 }
                 Kind::Generic { base64, timestamp } => {
                     let mut generic = Scheme::hmac_sha256("X-Signature").prefix("sig=");
@@ -165,7 +174,11 @@ fn bad_signature(signed: &Signed, headers: &HeaderMap, body: &[u8], what: &str) 
         .verifier
         .verify_at(headers, body, now)
         .expect_err(what);
-    assert_eq!(err.kind(), WebhookErrorKind::BadSignature, "{what}: {err:?}");
+    assert_eq!(
+        err.kind(),
+        WebhookErrorKind::BadSignature,
+        "{what}: {err:?}"
+    );
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
@@ -176,9 +189,18 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         3 => Kind::Standard { svix: true },
         4 => Kind::Shopify,
         5 => Kind::Slack,
-        6 => Kind::Generic { base64: false, timestamp: false },
-        7 => Kind::Generic { base64: true, timestamp: true },
-        _ => Kind::Generic { base64: true, timestamp: false },
+        6 => Kind::Generic {
+            base64: false,
+            timestamp: false,
+        },
+        7 => Kind::Generic {
+            base64: true,
+            timestamp: true,
+        },
+        _ => Kind::Generic {
+            base64: true,
+            timestamp: false,
+        },
     };
     let len = u.int_in_range(0..=2048)?;
     let body = u.bytes(len)?.to_vec();
