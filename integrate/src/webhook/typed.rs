@@ -90,8 +90,10 @@ impl DeliveryId {
     /// The provider's own delivery id for `scheme`: the signed id for
     /// Standard Webhooks (`webhook-id`, or `svix-id` when the `svix-*`
     /// names were verified), `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`
-    /// (both unsigned), the payload's `id` (Stripe) or `event_id` (Slack),
-    /// both signed with the body; none for the generic form.
+    /// (both unsigned; Shopify documents `X-Shopify-Event-Id` as the header
+    /// that repeats on duplicates, so declare that one for Shopify), the
+    /// payload's `id` (Stripe) or `event_id` (Slack), both signed with the
+    /// body; none for the generic form.
     #[must_use]
     pub fn default_for(scheme: &Scheme) -> Option<DeliveryId> {
         match scheme {
