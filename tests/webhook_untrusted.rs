@@ -398,17 +398,8 @@ async fn hang_up_mid_admission(stall: Stall) {
         .shared_backend(backend.clone())
         .build()
         .unwrap();
-    let runs = Runs::default();
-    let pool = {
-        let runs = runs.clone();
-        receiver
-            .workers()
-            .spawn(move |e: Push| {
-                runs.record(e.n);
-                async { Ok::<(), String>(()) }
-            })
-            .unwrap()
-    };
+    // The workers start after the hang-up, so that the state it left is
+    // seen before any worker runs the job.
     let url = serve(&receiver).await;
     let authority = url.trim_start_matches("http://").trim_end_matches("/hook");
     let delivery = push("hung-up", 7);
@@ -440,6 +431,17 @@ async fn hang_up_mid_admission(stall: Stall) {
             assert_eq!(counts.unfinished(), 1, "...and the job: {counts:?}");
         }
     }
+    let runs = Runs::default();
+    let pool = {
+        let runs = runs.clone();
+        receiver
+            .workers()
+            .spawn(move |e: Push| {
+                runs.record(e.n);
+                async { Ok::<(), String>(()) }
+            })
+            .unwrap()
+    };
     // The provider delivers again.
     let status = status_of(&client(), &url, &delivery).await;
     let expected = match stall {
