@@ -1,5 +1,5 @@
 //! The webhook receiver pipeline: deduplication, retry and dead letters,
-//! back-pressure, graceful shutdown, and the in-memory store and queue.
+//! back-pressure, graceful shutdown, over the in-memory receipt backend.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use integrate::store::{Claim, IdempotencyStore, InMemoryQueue, InMemoryStore, Job, Queue};
+use integrate::store::{IdState, InMemoryBackend, ReceiptBackend};
 use integrate::webhook::{Outcome, Receiver, Scheme, Verifier, WebhookVerifier, webhook};
 use integrate::{Jitter, RetryPolicy};
 use integrate_testkit::WebhookSender;
@@ -42,27 +42,25 @@ fn event(id: u32) -> (HeaderMap, Bytes) {
 
 struct Setup {
     receiver: Receiver<Event>,
-    store: Arc<InMemoryStore>,
-    queue: Arc<InMemoryQueue>,
+    backend: Arc<InMemoryBackend>,
 }
 
-fn setup(queue_capacity: usize) -> Setup {
+fn setup(max_depth: usize) -> Setup {
     let verifier = WebhookVerifier::<Event>::builder()
         .secret(SECRET)
         .build()
         .unwrap();
-    let store = Arc::new(InMemoryStore::new(100_000));
-    let queue = Arc::new(InMemoryQueue::new(queue_capacity));
+    let backend = Arc::new(
+        InMemoryBackend::builder()
+            .max_depth(max_depth)
+            .build()
+            .unwrap(),
+    );
     let receiver = Receiver::builder(verifier)
-        .shared_store(store.clone())
-        .shared_queue(queue.clone())
+        .shared_backend(backend.clone())
         .build()
         .unwrap();
-    Setup {
-        receiver,
-        store,
-        queue,
-    }
+    Setup { receiver, backend }
 }
 
 fn policy(attempts: u32) -> RetryPolicy {
@@ -135,7 +133,8 @@ async fn thousand_deliveries_sent_three_times_concurrently_run_once_each() {
     assert_eq!(runs.len(), 1000, "the handler ran once per delivery");
     let distinct: HashSet<u32> = runs.iter().copied().collect();
     assert_eq!(distinct, (0..1000).collect::<HashSet<_>>());
-    assert!(left.queued.is_empty() && left.in_flight.is_empty() && left.dead_letters.is_empty());
+    assert!(left.is_clean(), "{left:?}");
+    assert_eq!(left.left.dead_letters, 0);
     let stats = receiver.stats();
     assert_eq!(
         (
@@ -150,9 +149,7 @@ async fn thousand_deliveries_sent_three_times_concurrently_run_once_each() {
 
 #[tokio::test(start_paused = true)]
 async fn a_handler_failing_twice_then_succeeding_runs_three_times_and_is_done() {
-    let Setup {
-        receiver, store, ..
-    } = setup(100);
+    let Setup { receiver, backend } = setup(100);
     let calls = Arc::new(Mutex::new(Vec::new()));
     let pool = {
         let calls = calls.clone();
@@ -179,19 +176,25 @@ async fn a_handler_failing_twice_then_succeeding_runs_three_times_and_is_done() 
         receiver.receive(&headers, body).await,
         Outcome::Accepted
     ));
-    let left = pool.drain().await.unwrap();
+    let report = pool.drain().await.unwrap();
 
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3);
-    // Exponential backoff from the retry policy: 200 ms, then 400 ms.
+    // Exponential backoff from the retry policy, through the delayed set:
+    // 200 ms, then 400 ms.
     assert_eq!(calls[1] - calls[0], Duration::from_millis(200));
     assert_eq!(calls[2] - calls[1], Duration::from_millis(400));
-    assert_eq!(store.state("delivery-7"), Some(Claim::Done));
-    assert!(left.dead_letters.is_empty() && left.queued.is_empty());
+    assert_eq!(backend.id_state("delivery-7"), Some(IdState::Done));
+    assert!(report.is_clean(), "{report:?}");
     let stats = receiver.stats();
     assert_eq!((stats.failed_attempts, stats.processed), (2, 1));
 
-    // A redelivery after it is done is acknowledged, not run again.
+    // A redelivery after it is done is acknowledged, not run again (the
+    // intake closed with the pool: a new pool opens it).
+    let _pool = receiver
+        .workers()
+        .spawn(|_: Event| async { Ok::<(), String>(()) })
+        .unwrap();
     let (headers, body) = event(7);
     let outcome = receiver.receive(&headers, body).await;
     assert!(matches!(outcome, Outcome::Duplicate));
@@ -200,11 +203,7 @@ async fn a_handler_failing_twice_then_succeeding_runs_three_times_and_is_done() 
 
 #[tokio::test(start_paused = true)]
 async fn an_always_failing_handler_is_dead_lettered_after_n_and_a_duplicate_is_not_rerun() {
-    let Setup {
-        receiver,
-        store,
-        queue,
-    } = setup(100);
+    let Setup { receiver, backend } = setup(100);
     let calls = Arc::new(AtomicU32::new(0));
     let spawn_pool = |receiver: &Receiver<Event>| {
         let calls = calls.clone();
@@ -224,15 +223,17 @@ async fn an_always_failing_handler_is_dead_lettered_after_n_and_a_duplicate_is_n
     let pool = spawn_pool(&receiver);
     let (headers, body) = event(3);
     assert!(receiver.receive(&headers, body).await.is_acknowledged());
-    let left = pool.drain().await.unwrap();
+    let report = pool.drain().await.unwrap();
 
     assert_eq!(calls.load(Ordering::SeqCst), 4);
-    assert_eq!(left.dead_letters.len(), 1);
-    let dead = &left.dead_letters[0];
+    assert_eq!(report.left.dead_letters, 1);
+    let dead = backend.dead_letters(None, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let dead = &dead[0];
     assert_eq!(dead.job.delivery_id(), Some("delivery-3"));
     assert_eq!(dead.job.attempts(), 4);
     assert_eq!(dead.error, "event 3 cannot be handled");
-    assert_eq!(store.state("delivery-3"), Some(Claim::Done));
+    assert_eq!(backend.id_state("delivery-3"), Some(IdState::Done));
     assert_eq!(receiver.stats().dead_lettered, 1);
 
     // A later duplicate is acknowledged and not run.
@@ -242,26 +243,29 @@ async fn an_always_failing_handler_is_dead_lettered_after_n_and_a_duplicate_is_n
         receiver.receive(&headers, body).await,
         Outcome::Duplicate
     ));
-    let left = pool.drain().await.unwrap();
+    let report = pool.drain().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 4);
-    assert_eq!(left.dead_letters.len(), 1);
+    assert_eq!(report.left.dead_letters, 1);
 
     // Re-driven, it runs its attempts again and comes back dead.
     let pool = spawn_pool(&receiver);
-    assert!(queue.redrive(&dead.receipt).await.unwrap());
-    assert!(!queue.redrive("no-such-receipt").await.unwrap());
-    let left = pool.drain().await.unwrap();
+    assert!(receiver.backend().redrive(&dead.receipt).await.unwrap());
+    assert!(!receiver.backend().redrive("no-such-receipt").await.unwrap());
+    let report = pool.drain().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 8);
-    assert_eq!(left.dead_letters.len(), 1);
-    assert_eq!(left.dead_letters[0].job.attempts(), 4);
+    assert_eq!(report.left.dead_letters, 1);
+    let dead = backend.dead_letters(None, 10).await.unwrap();
+    assert_eq!(dead[0].job.attempts(), 4);
+    // Purged, it is gone; its id stays done.
+    assert!(backend.purge(&dead[0].receipt).await.unwrap());
+    assert!(backend.dead_letters(None, 10).await.unwrap().is_empty());
+    assert_eq!(backend.id_state("delivery-3"), Some(IdState::Done));
 }
 
 #[tokio::test(start_paused = true)]
-async fn queue_full_answers_503_with_retry_after_releases_the_claim_and_the_redelivery_is_processed()
+async fn a_full_backend_answers_503_with_retry_after_claims_nothing_and_the_redelivery_is_processed()
  {
-    let Setup {
-        receiver, store, ..
-    } = setup(1);
+    let Setup { receiver, backend } = setup(1);
     let (headers, body) = event(1);
     assert!(matches!(
         receiver.receive(&headers, body).await,
@@ -271,7 +275,7 @@ async fn queue_full_answers_503_with_retry_after_releases_the_claim_and_the_rede
     let refused = receiver.receive(&headers, body).await;
     assert!(matches!(refused, Outcome::Unavailable { .. }));
     assert!(!refused.is_acknowledged());
-    assert_eq!(store.state("delivery-2"), None, "the claim is released");
+    assert_eq!(backend.id_state("delivery-2"), None, "nothing is claimed");
     let response = refused.into_response();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
@@ -292,7 +296,7 @@ async fn queue_full_answers_503_with_retry_after_releases_the_claim_and_the_rede
             }
         })
         .unwrap();
-    // The provider retries after Retry-After; by then the queue has room.
+    // The provider retries after Retry-After; by then there is room.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (headers, body) = event(2);
     assert!(matches!(
@@ -301,12 +305,12 @@ async fn queue_full_answers_503_with_retry_after_releases_the_claim_and_the_rede
     ));
     pool.drain().await.unwrap();
     assert_eq!(*handled.lock().unwrap(), vec![1, 2]);
-    assert_eq!(store.state("delivery-2"), Some(Claim::Done));
+    assert_eq!(backend.id_state("delivery-2"), Some(IdState::Done));
 }
 
 #[tokio::test(start_paused = true)]
-async fn every_acknowledged_delivery_is_handled_or_left_in_the_queue_at_shutdown() {
-    let Setup { receiver, .. } = setup(1_000);
+async fn every_acknowledged_delivery_is_handled_or_left_in_the_backend_at_shutdown() {
+    let Setup { receiver, backend } = setup(1_000);
     let handled = Arc::new(Mutex::new(HashSet::new()));
     let pool = {
         let handled = handled.clone();
@@ -336,45 +340,55 @@ async fn every_acknowledged_delivery_is_handled_or_left_in_the_queue_at_shutdown
     }
     assert_eq!(acknowledged.len(), 60);
     tokio::time::sleep(Duration::from_millis(550)).await;
-    let left = pool.shutdown().await.unwrap();
+    let report = pool.shutdown().await.unwrap();
 
-    let handled = handled.lock().unwrap();
+    let handled = handled.lock().unwrap().clone();
     assert!(!handled.is_empty(), "some deliveries were handled");
-    assert!(!left.queued.is_empty(), "some were left queued");
-    assert!(left.in_flight.is_empty(), "running attempts finished");
-    let n = |job: &Job| -> u32 {
-        let id = job.delivery_id().unwrap();
-        id.trim_start_matches("delivery-").parse().unwrap()
-    };
-    let mut accounted: HashSet<u32> = handled.iter().copied().collect();
-    accounted.extend(left.queued.iter().map(n));
-    accounted.extend(left.dead_letters.iter().map(|d| n(&d.job)));
-    assert_eq!(accounted, acknowledged, "nothing acknowledged is lost");
-    // Jobs waiting for a retry went back with their attempts counted.
-    assert!(
-        left.queued.iter().any(|job| job.attempts() > 0),
-        "{:?}",
-        left.queued
+    assert!(report.abandoned.is_empty(), "running attempts finished");
+    assert!(report.left.ready > 0, "some were left ready: {report:?}");
+    assert_eq!(report.left.leased, 0, "{report:?}");
+    // Every acknowledged id is done (handled or dead) or still pending in
+    // the backend: nothing acknowledged is lost.
+    for id in &acknowledged {
+        let state = backend.id_state(&format!("delivery-{id}"));
+        match state {
+            Some(IdState::Done) => assert!(handled.contains(id) || id % 4 == 0),
+            Some(IdState::Pending) => assert!(!handled.contains(id)),
+            None => panic!("delivery-{id} was acknowledged and is lost"),
+        }
+    }
+    assert_eq!(
+        report.left.pending_ids,
+        report.left.unfinished(),
+        "one pending id per unfinished job"
     );
+    // Retried jobs wait in the delayed set with their attempts counted.
+    assert!(report.left.delayed > 0, "{report:?}");
+    // After the shutdown the receiver refuses new deliveries.
+    let (headers, body) = event(100);
+    let refused = receiver.receive(&headers, body).await;
+    assert!(
+        matches!(refused, Outcome::Unavailable { .. }),
+        "{refused:?}"
+    );
+    assert!(!receiver.is_accepting());
 }
 
 #[tokio::test]
 async fn rejected_deliveries_get_the_verification_status_and_are_not_claimed() {
-    let Setup {
-        receiver, store, ..
-    } = setup(10);
+    let Setup { receiver, backend } = setup(10);
     let (headers, body) = WebhookSender::github(SECRET)
         .sign_with_id("delivery-1", r#"{"n":1}"#)
         .tampered()
         .into_parts();
     let outcome = receiver.receive(&headers, body).await;
     assert_eq!(outcome.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(store.state("delivery-1"), None);
+    assert_eq!(backend.id_state("delivery-1"), None);
 
     let (headers, body) = delivery(Some("delivery-x"), r#"{"not":"an event"}"#);
     let outcome = receiver.receive(&headers, body).await;
     assert_eq!(outcome.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(store.state("delivery-x"), None);
+    assert_eq!(backend.id_state("delivery-x"), None);
     assert_eq!(receiver.stats().rejected, 2);
     assert_eq!(receiver.stats().received, 0);
 }
@@ -412,85 +426,62 @@ async fn a_delivery_without_an_id_is_processed_every_time() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn claims_expire_after_their_ttl_and_done_lasts_72_hours_by_default() {
-    let store = InMemoryStore::new(10);
-    let ttl = Duration::from_secs(60);
-    assert_eq!(store.claim("a", ttl).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim("a", ttl).await.unwrap(), Claim::Pending);
-    tokio::time::advance(Duration::from_secs(59)).await;
-    assert_eq!(store.claim("a", ttl).await.unwrap(), Claim::Pending);
-    tokio::time::advance(Duration::from_secs(1)).await;
-    assert_eq!(store.claim("a", ttl).await.unwrap(), Claim::Claimed);
-    store.release("a").await.unwrap();
-    assert_eq!(store.state("a"), None);
+async fn ids_from_a_check_function_are_held_to_the_length_rule() {
+    let verifier = Verifier::builder(Scheme::Github)
+        .secret(SECRET)
+        .build()
+        .unwrap();
+    let receiver = Receiver::<Event>::from_verifier(verifier, |headers, _| {
+        headers
+            .get("x-github-delivery")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+    .build()
+    .unwrap();
+    let (headers, body) = delivery(Some(&"i".repeat(256)), r#"{"n":1}"#);
+    assert!(matches!(
+        receiver.receive(&headers, body).await,
+        Outcome::Accepted
+    ));
+    let (headers, body) = delivery(Some(&"i".repeat(257)), r#"{"n":1}"#);
+    let outcome = receiver.receive(&headers, body).await;
+    assert_eq!(outcome.status(), StatusCode::BAD_REQUEST, "{outcome:?}");
+}
 
+#[tokio::test(start_paused = true)]
+async fn done_ids_are_remembered_for_the_ttl_72_hours_by_default() {
     assert_eq!(
         Receiver::<Event>::DEFAULT_TTL,
         Duration::from_secs(72 * 3600)
     );
-    let three_days = Receiver::<Event>::DEFAULT_TTL;
-    store.mark_done("b", three_days).await.unwrap();
-    tokio::time::advance(three_days - Duration::from_secs(1)).await;
-    assert_eq!(store.claim("b", ttl).await.unwrap(), Claim::Done);
-    tokio::time::advance(Duration::from_secs(1)).await;
-    assert_eq!(store.claim("b", ttl).await.unwrap(), Claim::Claimed);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_full_store_evicts_expired_records_but_refuses_rather_than_evicting_live_ones() {
-    let store = InMemoryStore::new(2);
-    let short = Duration::from_secs(10);
-    let long = Duration::from_secs(1_000);
-    assert_eq!(store.claim("a", short).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim("b", long).await.unwrap(), Claim::Claimed);
-    let refused = store.claim("c", long).await.unwrap_err();
-    assert!(refused.is_full());
-    assert_eq!(store.len(), 2);
-
-    tokio::time::advance(short).await;
-    assert_eq!(store.claim("c", long).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.len(), 2, "the expired record was dropped");
-    assert_eq!(store.state("b"), Some(Claim::Pending));
-    assert_eq!(store.state("a"), None);
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_queue_is_bounded_and_a_dropped_pop_loses_no_job() {
-    let queue = InMemoryQueue::new(2);
-    queue
-        .push(Job::new(Some("1".into()), Bytes::from_static(b"{}")))
-        .await
+    let Setup { receiver, .. } = setup(10);
+    let pool = receiver
+        .workers()
+        .spawn(|_: Event| async { Ok::<(), String>(()) })
         .unwrap();
-    queue
-        .push(Job::new(Some("2".into()), Bytes::from_static(b"{}")))
-        .await
-        .unwrap();
-    let full = queue
-        .push(Job::new(Some("3".into()), Bytes::new()))
-        .await
-        .unwrap_err();
-    assert!(full.is_full());
-
-    let first = queue.pop().await.unwrap();
-    assert_eq!(first.job().delivery_id(), Some("1"));
-    let snapshot = queue.snapshot().await.unwrap();
-    assert_eq!((snapshot.queued.len(), snapshot.in_flight.len()), (1, 1));
-    queue.ack(&first).await.unwrap();
-    let second = queue.pop().await.unwrap();
-    queue.ack(&second).await.unwrap();
-
-    // A pop that waits and is dropped does not swallow the next job.
-    let waiting = tokio::time::timeout(Duration::from_millis(10), queue.pop()).await;
-    assert!(waiting.is_err());
-    queue
-        .push(Job::new(Some("4".into()), Bytes::new()))
-        .await
-        .unwrap();
-    let fourth = tokio::time::timeout(Duration::from_millis(10), queue.pop())
-        .await
-        .expect("the job is there")
-        .unwrap();
-    assert_eq!(fourth.job().delivery_id(), Some("4"));
+    let (headers, body) = event(1);
+    assert!(matches!(
+        receiver.receive(&headers, body).await,
+        Outcome::Accepted
+    ));
+    while receiver.stats().processed == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Receiver::<Event>::DEFAULT_TTL - Duration::from_secs(1)).await;
+    let (headers, body) = event(1);
+    assert!(matches!(
+        receiver.receive(&headers, body).await,
+        Outcome::Duplicate
+    ));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (headers, body) = event(1);
+    assert!(matches!(
+        receiver.receive(&headers, body).await,
+        Outcome::Accepted
+    ));
+    pool.drain().await.unwrap();
+    assert_eq!(receiver.stats().processed, 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -516,9 +507,184 @@ async fn a_panicking_handler_attempt_is_a_failed_attempt_and_the_worker_lives_on
         let (headers, body) = event(id);
         assert!(receiver.receive(&headers, body).await.is_acknowledged());
     }
-    let left = pool.drain().await.unwrap();
+    let report = pool.drain().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 3);
-    assert!(left.dead_letters.is_empty());
+    assert!(report.is_clean());
     let stats = receiver.stats();
     assert_eq!((stats.failed_attempts, stats.processed), (1, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handler_panicking_before_it_returns_its_future_is_a_failed_attempt() {
+    let Setup { receiver, backend } = setup(10);
+    let calls = Arc::new(AtomicU32::new(0));
+    let pool = {
+        let calls = calls.clone();
+        receiver
+            .workers()
+            .workers(1)
+            .retry(policy(2))
+            .spawn(move |e: Event| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                if e.n == 1 {
+                    panic!("event 1 is refused synchronously");
+                }
+                async { Ok::<(), String>(()) }
+            })
+            .unwrap()
+    };
+    for id in [1, 2] {
+        let (headers, body) = event(id);
+        assert!(receiver.receive(&headers, body).await.is_acknowledged());
+    }
+    let report = pool.drain().await.unwrap();
+    // Event 1: two attempts, both panicked, dead-lettered with the message;
+    // event 2 ran on the same (living) pool.
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(report.left.dead_letters, 1);
+    let dead = backend.dead_letters(None, 10).await.unwrap();
+    assert_eq!(
+        dead[0].error,
+        "the handler panicked: event 1 is refused synchronously"
+    );
+    assert_eq!(backend.id_state("delivery-2"), Some(IdState::Done));
+    assert_eq!(receiver.stats().processed, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_handler_with_job_info_sees_the_delivery_id_and_attempt() {
+    let Setup { receiver, .. } = setup(10);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let pool = {
+        let seen = seen.clone();
+        receiver
+            .workers()
+            .retry(policy(3))
+            .spawn_with(move |_: Event, job: integrate::webhook::JobInfo| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock()
+                        .unwrap()
+                        .push((job.delivery_id.clone(), job.attempt));
+                    if job.attempt < 2 {
+                        Err("once more")
+                    } else {
+                        Ok(())
+                    }
+                }
+            })
+            .unwrap()
+    };
+    let (headers, body) = event(5);
+    receiver.receive(&headers, body).await;
+    pool.drain().await.unwrap();
+    let id = Some("delivery-5".to_owned());
+    assert_eq!(*seen.lock().unwrap(), vec![(id.clone(), 1), (id, 2)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hanging_handler_is_abandoned_at_the_end_of_the_grace_period() {
+    let Setup { receiver, backend } = setup(10);
+    let pool = receiver
+        .workers()
+        .workers(2)
+        .shutdown_grace(Duration::from_secs(3))
+        .spawn(|e: Event| async move {
+            if e.n == 1 {
+                std::future::pending::<()>().await;
+            }
+            Ok::<(), String>(())
+        })
+        .unwrap();
+    for id in [1, 2] {
+        let (headers, body) = event(id);
+        assert!(receiver.receive(&headers, body).await.is_acknowledged());
+    }
+    while receiver.stats().processed == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let started = Instant::now();
+    let report = pool.shutdown().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(report.abandoned.len(), 1, "{report:?}");
+    let abandoned = &report.abandoned[0];
+    assert_eq!(abandoned.delivery_id.as_deref(), Some("delivery-1"));
+    assert_eq!(abandoned.attempts, 1);
+    assert!(abandoned.released);
+    // Given back: ready again, its id still pending, the attempt counted.
+    assert_eq!(report.left.ready, 1);
+    assert_eq!(backend.id_state("delivery-1"), Some(IdState::Pending));
+    assert_eq!(receiver.stats().abandoned, 1);
+    let leases = backend
+        .take(1, Duration::from_secs(60), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(leases[0].job().attempts(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_handler_keeps_its_lease_and_is_not_run_twice() {
+    let Setup { receiver, .. } = setup(10);
+    let calls = Arc::new(AtomicU32::new(0));
+    let pool = {
+        let calls = calls.clone();
+        receiver
+            .workers()
+            .workers(4)
+            .lease(Duration::from_secs(10))
+            .spawn(move |_: Event| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    // Three times the lease.
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    Ok::<(), String>(())
+                }
+            })
+            .unwrap()
+    };
+    let (headers, body) = event(1);
+    assert!(receiver.receive(&headers, body).await.is_acknowledged());
+    let report = pool.drain().await.unwrap();
+    assert!(report.is_clean());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_pool_leaves_its_jobs_leased_until_the_lease_expires_then_they_run() {
+    let Setup { receiver, backend } = setup(10);
+    let started = Arc::new(AtomicU32::new(0));
+    let pool = {
+        let started = started.clone();
+        receiver
+            .workers()
+            .lease(Duration::from_secs(10))
+            .spawn(move |_: Event| {
+                started.fetch_add(1, Ordering::SeqCst);
+                std::future::pending::<Result<(), String>>()
+            })
+            .unwrap()
+    };
+    let (headers, body) = event(1);
+    assert!(receiver.receive(&headers, body).await.is_acknowledged());
+    while started.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    drop(pool);
+    assert_eq!(backend.snapshot().leased, 1);
+    let ran = Arc::new(AtomicU32::new(0));
+    let pool = {
+        let ran = ran.clone();
+        receiver
+            .workers()
+            .spawn(move |_: Event| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                async { Ok::<(), String>(()) }
+            })
+            .unwrap()
+    };
+    let report = pool.drain().await.unwrap();
+    assert!(report.is_clean());
+    assert_eq!(ran.load(Ordering::SeqCst), 1, "run once the lease expired");
+    assert_eq!(backend.id_state("delivery-1"), Some(IdState::Done));
 }

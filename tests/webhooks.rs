@@ -278,7 +278,7 @@ async fn matrix<E: Webhook + Debug>(case: &Case) {
     assert_eq!(text, "signature does not match", "{name}: tampered");
 
     // stale and from the future: 401 where a timestamp is signed; schemes
-    // that sign none cannot tell (dedup catches their replays)
+    // that sign none cannot tell (nothing bounds their replays in time)
     let stale = sender.clone().aged(Duration::from_secs(600)).sign(BODY);
     let future = sender.clone().ahead(Duration::from_secs(600)).sign(BODY);
     for (label, delivery, message) in [

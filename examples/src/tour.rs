@@ -455,7 +455,7 @@ async fn rate_limiter<W: Write>(tour: &mut Tour<'_, W>) -> Result<(), TourError>
 }
 
 async fn webhooks<W: Write>(tour: &mut Tour<'_, W>) -> Result<(), TourError> {
-    use integrate::store::{InMemoryQueue, InMemoryStore};
+    use integrate::store::InMemoryBackend;
     use integrate::webhook::{Receiver, WebhookVerifier};
     use integrate_testkit::WebhookSender;
 
@@ -467,8 +467,12 @@ async fn webhooks<W: Write>(tour: &mut Tour<'_, W>) -> Result<(), TourError> {
         .env(demo_env)
         .build()?;
     let receiver = Receiver::builder(verifier)
-        .store(InMemoryStore::new(10_000))
-        .queue(InMemoryQueue::new(1_000))
+        .backend(
+            InMemoryBackend::builder()
+                .max_ids(10_000)
+                .max_depth(1_000)
+                .build()?,
+        )
         .build()?;
     let processed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = processed.clone();

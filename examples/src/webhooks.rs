@@ -1,11 +1,12 @@
 //! Webhooks: a GitHub-style delivery verified over its raw bytes, then
-//! claimed, queued and processed once by a worker, whatever the provider
-//! sends twice or forges. Runs in process (`Receiver::receive`), no socket.
+//! admitted (its id claimed and its job queued in one step) and processed
+//! once by a worker, whatever the provider sends twice or forges. Runs in
+//! process (`Receiver::receive`), no socket.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use integrate::store::{InMemoryQueue, InMemoryStore};
+use integrate::store::InMemoryBackend;
 use integrate::webhook::{Receiver, WebhookVerifier, webhook};
 use integrate_testkit::WebhookSender;
 use serde::Deserialize;
@@ -39,8 +40,12 @@ fn env(name: &str) -> Option<String> {
 pub async fn run(out: &mut impl Write) -> Result<(), ExampleError> {
     let verifier = WebhookVerifier::<PullRequest>::builder().env(env).build()?;
     let receiver = Receiver::builder(verifier)
-        .store(InMemoryStore::new(1_000))
-        .queue(InMemoryQueue::new(100))
+        .backend(
+            InMemoryBackend::builder()
+                .max_ids(1_000)
+                .max_depth(100)
+                .build()?,
+        )
         .build()?;
     let ran = Arc::new(Mutex::new(Vec::new()));
     let seen = ran.clone();

@@ -56,7 +56,10 @@ enum Scheme {
 /// another (rotated, old) secret, [`also_sign_with`](WebhookSender::also_sign_with)
 /// adds signatures (Stripe sends one `v1` per active secret, Standard
 /// Webhooks a list).
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the scheme and how many secrets it signs with, never a
+/// secret.
+#[derive(Clone)]
 #[must_use]
 pub struct WebhookSender {
     scheme: Scheme,
@@ -64,6 +67,18 @@ pub struct WebhookSender {
     at: Option<SystemTime>,
     skew: i64,
     content_type: Option<&'static str>,
+}
+
+impl std::fmt::Debug for WebhookSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSender")
+            .field("scheme", &self.scheme)
+            .field("secrets", &self.secrets.len())
+            .field("at", &self.at)
+            .field("skew", &self.skew)
+            .field("content_type", &self.content_type)
+            .finish()
+    }
 }
 
 impl WebhookSender {

@@ -1,5 +1,6 @@
-//! Requests per second of the webhook receiver's route (verify, decode,
-//! claim the delivery id, enqueue, 202) beside a plain axum handler that
+//! Requests per second of the webhook receiver's route (read the body,
+//! verify, decode, admit: claim the delivery id and enqueue in one step,
+//! 202) beside a plain axum handler that
 //! answers 200 to the same requests, over loopback in the same process
 //! and run.
 //!
@@ -16,7 +17,8 @@
 //! `ROUND` requests each; it prints the median requests/s of each route,
 //! the median of the per-round ratios, and, for scale, the in-process cost
 //! of `Receiver::receive` without HTTP, with and without workers draining
-//! the queue (the difference is mostly waking a parked worker per job).
+//! the jobs (the difference is mostly waking the parked worker pool and
+//! spawning a task per job).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +29,7 @@ use axum::routing::post;
 use criterion::{Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use integrate::store::{InMemoryQueue, InMemoryStore};
+use integrate::store::InMemoryBackend;
 use integrate::webhook::{Receiver, WebhookVerifier};
 use sha2::Sha256;
 
@@ -139,8 +141,14 @@ fn receiver_vs_plain(c: &mut Criterion) {
         .build()
         .expect("valid configuration");
     let receiver = Receiver::builder(verifier)
-        .store(InMemoryStore::new(10_000_000))
-        .queue(InMemoryQueue::new(1_000_000))
+        .backend(
+            InMemoryBackend::builder()
+                .max_ids(10_000_000)
+                .max_depth(1_000_000)
+                .max_bytes(4 << 30)
+                .build()
+                .expect("valid bounds"),
+        )
         .build()
         .expect("valid configuration");
     let (receiver_url, plain_url, _pool) = runtime.block_on(async {
@@ -192,14 +200,19 @@ fn receiver_vs_plain(c: &mut Criterion) {
         }
         start.elapsed() / 20_000
     });
-    // The same without workers: verify, decode, claim and push only.
+    // The same without workers: verify, decode and admit only.
     let alone = runtime.block_on(async {
         let verifier = WebhookVerifier::<PushEvent>::builder()
             .secret(SECRET)
             .build()
             .expect("valid configuration");
         let receiver = Receiver::builder(verifier)
-            .queue(InMemoryQueue::new(20_000))
+            .backend(
+                InMemoryBackend::builder()
+                    .max_depth(20_000)
+                    .build()
+                    .expect("valid bounds"),
+            )
             .build()
             .expect("valid configuration");
         let requests: Vec<_> = (0..20_000)
@@ -235,7 +248,7 @@ fn receiver_vs_plain(c: &mut Criterion) {
     group.bench_function("plain_200", |b| {
         b.iter_custom(|iters| runtime.block_on(load(&client, &plain_url, iters, &next)));
     });
-    group.bench_function("verify_claim_enqueue_202", |b| {
+    group.bench_function("verify_admit_202", |b| {
         b.iter_custom(|iters| runtime.block_on(load(&client, &receiver_url, iters, &next)));
     });
     group.finish();

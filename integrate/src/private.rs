@@ -263,3 +263,91 @@ pub mod fuzzing {
         }
     }
 }
+
+/// The webhook header and delivery-id parsers, for the fuzz targets in
+/// `fuzz/` (they see the crate from outside).
+pub mod webhook_parse {
+    use crate::webhook::Encoding;
+    use crate::webhook::parse::{self, Candidates, Fault as ParseFault};
+
+    /// Why a header was refused.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fault {
+        /// Unusable: answered 400.
+        Malformed,
+        /// Well formed without a supported signature: answered 401.
+        NoSupported,
+    }
+
+    fn fault(f: ParseFault) -> Fault {
+        match f {
+            ParseFault::Malformed => Fault::Malformed,
+            ParseFault::NoSupported => Fault::NoSupported,
+        }
+    }
+
+    /// `Stripe-Signature`: the raw `t` digits, their value and the number
+    /// of `v1` candidates.
+    ///
+    /// # Errors
+    ///
+    /// The parser's refusal.
+    pub fn stripe(value: &[u8]) -> Result<(&[u8], u64, usize), Fault> {
+        let mut out = Candidates::new();
+        let (raw, t) = parse::stripe(value, &mut out).map_err(fault)?;
+        Ok((raw, t, out.as_slice().len()))
+    }
+
+    /// `webhook-signature`: the number of `v1` candidates.
+    ///
+    /// # Errors
+    ///
+    /// The parser's refusal.
+    pub fn standard(value: &[u8]) -> Result<usize, Fault> {
+        let mut out = Candidates::new();
+        parse::standard(value, &mut out).map_err(fault)?;
+        Ok(out.as_slice().len())
+    }
+
+    /// One signature after `prefix` (GitHub, Shopify, Slack, the generic
+    /// form): the decoded tag.
+    ///
+    /// # Errors
+    ///
+    /// The parser's refusal.
+    pub fn prefixed(value: &[u8], prefix: &[u8], base64: bool) -> Result<[u8; 32], Fault> {
+        let encoding = if base64 {
+            Encoding::Base64
+        } else {
+            Encoding::Hex
+        };
+        let mut out = Candidates::new();
+        parse::prefixed(value, prefix, encoding, &mut out).map_err(fault)?;
+        out.as_slice().first().copied().ok_or(Fault::Malformed)
+    }
+
+    /// A signed Unix timestamp header.
+    #[must_use]
+    pub fn timestamp(raw: &[u8]) -> Option<u64> {
+        parse::timestamp(raw)
+    }
+
+    /// Standard Webhooks' signed `webhook-id`.
+    #[must_use]
+    pub fn signed_id(raw: &[u8]) -> Option<&str> {
+        parse::id(raw)
+    }
+
+    /// A top-level payload field read as a delivery id.
+    #[must_use]
+    pub fn field_id(body: &[u8], name: &str) -> Option<String> {
+        crate::webhook::field::field_as_id(body, name)
+    }
+
+    /// Whether a delivery id is usable (length, emptiness, control
+    /// characters).
+    #[must_use]
+    pub fn usable_id(id: &str) -> bool {
+        crate::webhook::typed::usable_id(id)
+    }
+}

@@ -18,6 +18,7 @@ pub(crate) fn webhook(args: &Args, input: &DeriveInput, errors: &mut Errors) {
     secret_env_names(args, errors);
     header_names(args, errors);
     delivery_field_not_empty(args, errors);
+    standard_delivery_id_is_signed(args, errors);
 }
 
 /// A struct or an enum without generic parameters.
@@ -96,7 +97,7 @@ fn tolerance_needs_a_signed_timestamp(args: &Args, errors: &mut Errors) {
         Some(scheme @ (SchemeName::Github | SchemeName::Shopify)) => errors.at(
             tolerance.key,
             format!(
-                "`tolerance` does not apply to the {} scheme, which signs no timestamp: remove it (replays are caught by delivery-id deduplication)",
+                "`tolerance` does not apply to the {} scheme, which signs no timestamp: remove it",
                 scheme.as_str()
             ),
         ),
@@ -179,5 +180,27 @@ fn delivery_field_not_empty(args: &Args, errors: &mut Errors) {
         && lit.value().is_empty()
     {
         errors.on(lit, "the payload field of `delivery_id` must not be empty");
+    }
+}
+
+/// Standard Webhooks signs its id: a delivery id from any other header
+/// would let a captured delivery replayed with a new id run again.
+fn standard_delivery_id_is_signed(args: &Args, errors: &mut Errors) {
+    let standard = args
+        .scheme
+        .as_ref()
+        .is_some_and(|scheme| scheme.value == SchemeName::Standard);
+    if let (true, Some(entry)) = (standard, &args.delivery_id)
+        && let DeliveryIdArg::Header(lit) = &entry.value
+    {
+        let name = lit.value();
+        if !name.eq_ignore_ascii_case("webhook-id") && !name.eq_ignore_ascii_case("svix-id") {
+            errors.on(
+                lit,
+                format!(
+                    "`{name}` is not signed: Standard Webhooks signs its delivery id, so deduplicate on it with `header(\"webhook-id\")` (the default; the signed `webhook-id` or `svix-id`) or on a payload `field(\"..\")`; an unsigned id lets a replay with a new id run again"
+                ),
+            );
+        }
     }
 }

@@ -35,6 +35,14 @@ pub enum WebhookErrorKind {
     BodyTooLarge,
     /// The verified payload could not be decoded into the event type (400).
     InvalidPayload,
+    /// The delivery id is present but unusable (400): longer than 256
+    /// bytes, empty, repeated, or not visible text.
+    InvalidDeliveryId,
+    /// The body was not received within the read deadline (408).
+    BodyTimeout,
+    /// The body could not be read: the connection broke or its framing was
+    /// invalid (400).
+    BodyUnreadable,
 }
 
 impl WebhookErrorKind {
@@ -44,12 +52,15 @@ impl WebhookErrorKind {
         match self {
             WebhookErrorKind::MissingHeader
             | WebhookErrorKind::MalformedHeader
-            | WebhookErrorKind::InvalidPayload => StatusCode::BAD_REQUEST,
+            | WebhookErrorKind::InvalidPayload
+            | WebhookErrorKind::InvalidDeliveryId
+            | WebhookErrorKind::BodyUnreadable => StatusCode::BAD_REQUEST,
             WebhookErrorKind::NoSupportedSignature
             | WebhookErrorKind::BadSignature
             | WebhookErrorKind::TooOld
             | WebhookErrorKind::TooNew => StatusCode::UNAUTHORIZED,
             WebhookErrorKind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookErrorKind::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -65,6 +76,9 @@ impl WebhookErrorKind {
             WebhookErrorKind::TooNew => "too_new",
             WebhookErrorKind::BodyTooLarge => "body_too_large",
             WebhookErrorKind::InvalidPayload => "invalid_payload",
+            WebhookErrorKind::InvalidDeliveryId => "invalid_delivery_id",
+            WebhookErrorKind::BodyTimeout => "body_timeout",
+            WebhookErrorKind::BodyUnreadable => "body_unreadable",
         }
     }
 }
@@ -150,22 +164,50 @@ impl WebhookError {
         e
     }
 
+    /// An [`InvalidDeliveryId`](WebhookErrorKind::InvalidDeliveryId)
+    /// error (400): the delivery id is longer than 256 bytes, empty or not
+    /// visible text. For check functions of
+    /// [`Receiver::builder_with`](super::Receiver::builder_with); the
+    /// receiver also applies the rule to the ids they return.
+    #[must_use]
+    pub fn invalid_delivery_id() -> Self {
+        WebhookError::new(WebhookErrorKind::InvalidDeliveryId)
+    }
+
+    pub(crate) fn invalid_delivery_id_in(header: &HeaderName) -> Self {
+        WebhookError::with_header(WebhookErrorKind::InvalidDeliveryId, header)
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn body_timeout() -> Self {
+        WebhookError::new(WebhookErrorKind::BodyTimeout)
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn body_unreadable(source: impl Into<BoxError>) -> Self {
+        let mut e = WebhookError::new(WebhookErrorKind::BodyUnreadable);
+        e.inner.source = Some(source.into());
+        e
+    }
+
     /// What was wrong with the delivery.
     #[must_use]
     pub fn kind(&self) -> WebhookErrorKind {
         self.inner.kind
     }
 
-    /// The HTTP status to answer with: 400 for missing or malformed headers
-    /// and undecodable payloads, 401 for signatures that do not verify and
-    /// timestamps outside the window, 413 for a body over `max_body`.
+    /// The HTTP status to answer with: 400 for missing or malformed headers,
+    /// undecodable payloads, unusable delivery ids and unreadable bodies,
+    /// 401 for signatures that do not verify and timestamps outside the
+    /// window, 408 for a body not received in time, 413 for a body over
+    /// `max_body`.
     #[must_use]
     pub fn status(&self) -> StatusCode {
         self.inner.kind.status()
     }
 
-    /// The header at fault, for `MissingHeader`, `MalformedHeader` and
-    /// `NoSupportedSignature`.
+    /// The header at fault, for `MissingHeader`, `MalformedHeader`,
+    /// `NoSupportedSignature`, and `InvalidDeliveryId` read from a header.
     #[must_use]
     pub fn header(&self) -> Option<&HeaderName> {
         self.inner.header.as_ref()
@@ -195,6 +237,12 @@ impl fmt::Display for WebhookError {
                 write!(f, "body is larger than {} bytes", inner.limit.unwrap_or(0))
             }
             WebhookErrorKind::InvalidPayload => f.write_str("payload could not be decoded"),
+            WebhookErrorKind::InvalidDeliveryId => match &inner.header {
+                Some(_) => write!(f, "unusable delivery id in `{header}`"),
+                None => f.write_str("unusable delivery id"),
+            },
+            WebhookErrorKind::BodyTimeout => f.write_str("the body was not received in time"),
+            WebhookErrorKind::BodyUnreadable => f.write_str("the request body could not be read"),
         }
     }
 }

@@ -8,14 +8,18 @@
 //!
 #![doc = include_str!("../../../docs/webhooks.md")]
 
+#[cfg(feature = "axum")]
+mod body;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
-mod field;
-mod parse;
+pub(crate) mod field;
+pub(crate) mod parse;
 mod receiver;
 mod scheme;
-mod typed;
+#[cfg(feature = "axum")]
+mod server;
+pub(crate) mod typed;
 mod verifier;
 
 #[cfg(test)]
@@ -29,8 +33,11 @@ pub use verifier::{Delivery, Verifier, VerifierBuilder};
 pub use extract::WebhookRejection;
 pub use integrate_macros::webhook;
 pub use receiver::{
-    Outcome, Receiver, ReceiverBuilder, ReceiverStats, WorkerPool, WorkerPoolBuilder,
+    Abandoned, JobInfo, Outcome, Receiver, ReceiverBuilder, ReceiverStats, ShutdownReport,
+    WorkerPool, WorkerPoolBuilder,
 };
+#[cfg(feature = "axum")]
+pub use server::{Serve, serve};
 pub use typed::{
     DeclareWebhook, DeliveryId, Verified, Webhook, WebhookDeclaration, WebhookPayload,
     WebhookVerifier, WebhookVerifierBuilder,

@@ -6,14 +6,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
 use super::error::WebhookError;
 use super::field::field_as_id;
 use super::scheme::Scheme;
-use super::verifier::Verifier;
+use super::verifier::{Delivery, Verifier};
 
 /// A type a webhook payload can be decoded into: implemented for every
 /// `DeserializeOwned + Send + 'static` type. The supertrait of
@@ -55,23 +55,45 @@ impl<T: DeclareWebhook + WebhookPayload> Webhook for T {
     }
 }
 
+/// The whole-body read deadline when none is set: 10 seconds.
+pub(crate) const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where a delivery's id (the key of deduplication) is read.
+///
+/// What deduplication on it stops depends on whether the signature covers
+/// it ([`is_signed`](DeliveryId::is_signed)): a signed id (Standard
+/// Webhooks' `webhook-id`, a payload field) cannot be changed without
+/// breaking the signature, so a replayed delivery is a duplicate; an
+/// unsigned header (GitHub's, Shopify's) stops the provider's own
+/// redeliveries, but a replay with a new id is processed again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeliveryId {
-    /// A request header, e.g. `X-GitHub-Delivery` (matched
-    /// case-insensitively; a value that is not visible ASCII is no id).
+    /// A request header, e.g. `X-GitHub-Delivery`, matched
+    /// case-insensitively; a value that is empty, repeated, longer than
+    /// [`MAX_LEN`](DeliveryId::MAX_LEN) or not visible ASCII is a 400. For
+    /// Standard Webhooks only `webhook-id` and `svix-id` are allowed and
+    /// both mean the signed id of the header family that verified.
     Header(&'static str),
     /// A top-level field of the JSON payload, e.g. `id`; a string, or a
-    /// number written as its decimal text. Anything else is no id.
+    /// number written as its decimal text (other values are no id). A
+    /// string longer than [`MAX_LEN`](DeliveryId::MAX_LEN) or with control
+    /// characters is a 400.
     Field(&'static str),
 }
 
 impl DeliveryId {
-    /// The provider's own delivery id for `scheme`: `webhook-id` (Standard
-    /// Webhooks; `svix-id` too), `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`,
-    /// the payload's `id` (Stripe) or `event_id` (Slack); none for the
-    /// generic form.
+    /// The longest accepted delivery id, in bytes; a longer one is
+    /// rejected with 400 ([`InvalidDeliveryId`](super::WebhookErrorKind::InvalidDeliveryId)).
+    pub const MAX_LEN: usize = 256;
+
+    /// The provider's own delivery id for `scheme`: the signed id for
+    /// Standard Webhooks (`webhook-id`, or `svix-id` when the `svix-*`
+    /// names were verified), `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`
+    /// (both unsigned; Shopify documents `X-Shopify-Event-Id` as the header
+    /// that repeats on duplicates, so declare that one for Shopify), the
+    /// payload's `id` (Stripe) or `event_id` (Slack), both signed with the
+    /// body; none for the generic form.
     #[must_use]
     pub fn default_for(scheme: &Scheme) -> Option<DeliveryId> {
         match scheme {
@@ -84,23 +106,104 @@ impl DeliveryId {
         }
     }
 
-    /// Reads the id of a delivery.
-    fn read(&self, scheme: &Scheme, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    /// Whether the id read from this source is covered by the signature
+    /// for `scheme`: a payload field always is (the body is signed), a
+    /// header only Standard Webhooks' signed id.
+    #[must_use]
+    pub fn is_signed(&self, scheme: &Scheme) -> bool {
         match self {
-            DeliveryId::Header(name) => {
-                let value = headers.get(*name).or_else(|| {
-                    // Standard Webhooks deliveries may use the `svix-*` names.
-                    (matches!(scheme, Scheme::Standard) && name.eq_ignore_ascii_case("webhook-id"))
-                        .then(|| headers.get("svix-id"))
-                        .flatten()
-                })?;
-                value
+            DeliveryId::Field(_) => true,
+            DeliveryId::Header(name) => matches!(scheme, Scheme::Standard) && is_standard_id(name),
+        }
+    }
+
+    /// Resolves the source once, at build time.
+    fn resolve(&self, scheme: &Scheme, event: &str) -> crate::Result<IdSource> {
+        match self {
+            DeliveryId::Header(name) if matches!(scheme, Scheme::Standard) => {
+                if is_standard_id(name) {
+                    Ok(IdSource::Signed)
+                } else {
+                    Err(crate::Error::config(format!(
+                        "the delivery id of `{event}` is read from the unsigned header `{name}`: Standard Webhooks signs its id, so use `webhook-id` (the default, the signed `webhook-id` or `svix-id`) or a payload field; an unsigned id lets a replay with a new id run again"
+                    )))
+                }
+            }
+            DeliveryId::Header(name) => HeaderName::from_bytes(name.as_bytes())
+                .map(IdSource::Header)
+                .map_err(|_| {
+                    crate::Error::config(format!(
+                        "the delivery id header of `{event}`, {name:?}, is not a valid header name"
+                    ))
+                }),
+            DeliveryId::Field(name) => Ok(IdSource::Field(name)),
+        }
+    }
+}
+
+/// `webhook-id` or `svix-id`, any case.
+fn is_standard_id(name: &str) -> bool {
+    name.eq_ignore_ascii_case("webhook-id") || name.eq_ignore_ascii_case("svix-id")
+}
+
+/// Whether `id` can be a delivery id: not empty, at most
+/// [`DeliveryId::MAX_LEN`] bytes, no control characters.
+pub(crate) fn usable_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= DeliveryId::MAX_LEN && !id.chars().any(char::is_control)
+}
+
+/// Where a verifier reads the id, resolved at build time.
+#[derive(Debug, Clone)]
+enum IdSource {
+    /// Standard Webhooks' signed id, from the verified family.
+    Signed,
+    /// An unsigned header.
+    Header(HeaderName),
+    /// A top-level payload field (signed with the body).
+    Field(&'static str),
+}
+
+impl IdSource {
+    /// The id of a verified delivery: `Ok(None)` when it carries none, a
+    /// 400 when it carries an unusable one.
+    fn read(
+        &self,
+        delivery: &Delivery<'_>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Option<String>, WebhookError> {
+        match self {
+            IdSource::Signed => match delivery.id() {
+                Some(id) if usable_id(id) => Ok(Some(id.to_owned())),
+                Some(_) => {
+                    let name = if headers.contains_key("webhook-signature") {
+                        "webhook-id"
+                    } else {
+                        "svix-id"
+                    };
+                    Err(WebhookError::invalid_delivery_id_in(
+                        &HeaderName::from_static(name),
+                    ))
+                }
+                None => Ok(None),
+            },
+            IdSource::Header(name) => {
+                let mut values = headers.get_all(name).iter();
+                let Some(value) = values.next() else {
+                    return Ok(None);
+                };
+                let id = value
                     .to_str()
                     .ok()
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
+                    .filter(|id| values.next().is_none() && usable_id(id))
+                    .ok_or_else(|| WebhookError::invalid_delivery_id_in(name))?;
+                Ok(Some(id.to_owned()))
             }
-            DeliveryId::Field(name) => field_as_id(body, name),
+            IdSource::Field(name) => match field_as_id(body, name) {
+                Some(id) if usable_id(&id) => Ok(Some(id)),
+                Some(_) => Err(WebhookError::invalid_delivery_id()),
+                None => Ok(None),
+            },
         }
     }
 }
@@ -239,6 +342,8 @@ pub struct WebhookVerifier<E> {
 struct Inner {
     verifier: Verifier,
     delivery_id: Option<DeliveryId>,
+    id_source: Option<IdSource>,
+    body_timeout: Duration,
 }
 
 impl<E> Clone for WebhookVerifier<E> {
@@ -256,6 +361,7 @@ impl<E> fmt::Debug for WebhookVerifier<E> {
             .field("event", &std::any::type_name::<E>())
             .field("verifier", &self.inner.verifier)
             .field("delivery_id", &self.inner.delivery_id)
+            .field("body_timeout", &self.inner.body_timeout)
             .finish()
     }
 }
@@ -280,6 +386,7 @@ impl<E: Webhook> WebhookVerifier<E> {
             secrets: Vec::new(),
             tolerance: None,
             max_body: None,
+            body_timeout: None,
             event: PhantomData,
         }
     }
@@ -298,13 +405,17 @@ impl<E: Webhook> WebhookVerifier<E> {
     ///
     /// In order: the raw bytes are verified ([`Verifier::verify_at`]: size,
     /// headers, signature, time window); the payload is decoded as JSON
-    /// into `E`; the delivery id is read.
+    /// into `E`; the delivery id is read (for Standard Webhooks, the signed
+    /// id of the verified header family, never another header).
     ///
     /// # Errors
     ///
-    /// The verifier's [`WebhookError`]s, and an
+    /// The verifier's [`WebhookError`]s, an
     /// [`InvalidPayload`](super::WebhookErrorKind::InvalidPayload) error
-    /// (400) when an authentic payload does not decode into `E`.
+    /// (400) when an authentic payload does not decode into `E`, and an
+    /// [`InvalidDeliveryId`](super::WebhookErrorKind::InvalidDeliveryId)
+    /// error (400) when the delivery carries an id that is longer than
+    /// [`DeliveryId::MAX_LEN`] bytes, empty, repeated or not visible text.
     pub fn verify_at(
         &self,
         headers: &HeaderMap,
@@ -312,12 +423,12 @@ impl<E: Webhook> WebhookVerifier<E> {
         now: SystemTime,
     ) -> Result<Verified<E>, WebhookError> {
         let inner = &*self.inner;
-        inner.verifier.verify_at(headers, body, now)?;
+        let delivery = inner.verifier.verify_delivery_at(headers, body, now)?;
         let event: E = serde_json::from_slice(body).map_err(WebhookError::invalid_payload)?;
-        let delivery_id = inner
-            .delivery_id
-            .as_ref()
-            .and_then(|source| source.read(inner.verifier.scheme(), headers, body));
+        let delivery_id = match &inner.id_source {
+            Some(source) => source.read(&delivery, headers, body)?,
+            None => None,
+        };
         Ok(Verified { event, delivery_id })
     }
 
@@ -338,6 +449,12 @@ impl<E: Webhook> WebhookVerifier<E> {
     pub fn delivery_id_source(&self) -> Option<&DeliveryId> {
         self.inner.delivery_id.as_ref()
     }
+
+    /// The whole-body read deadline of the [`Verified<E>`] extractor.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
+    }
 }
 
 /// A source of environment variables.
@@ -354,6 +471,7 @@ pub struct WebhookVerifierBuilder<E> {
     secrets: Vec<SecretString>,
     tolerance: Option<Duration>,
     max_body: Option<usize>,
+    body_timeout: Option<Duration>,
     event: PhantomData<fn() -> E>,
 }
 
@@ -385,6 +503,16 @@ impl<E: Webhook> WebhookVerifierBuilder<E> {
         self
     }
 
+    /// The deadline for reading a whole body in the [`Verified<E>`]
+    /// extractor (default 10 s): a body still arriving then is answered
+    /// 408 and its connection closed, so a sender dripping bytes cannot
+    /// hold it. [`Receiver`](super::Receiver)s built from this verifier
+    /// start with the same deadline.
+    pub fn body_timeout(mut self, body_timeout: Duration) -> Self {
+        self.body_timeout = Some(body_timeout);
+        self
+    }
+
     /// Reads the secrets and builds the verifier.
     ///
     /// Without `.secret(..)`, the declared variables are read: the first
@@ -395,7 +523,9 @@ impl<E: Webhook> WebhookVerifierBuilder<E> {
     ///
     /// A `Config` error naming the variable when the first secret variable
     /// is missing or empty, when the declaration names none and no
-    /// `.secret(..)` was given, and every error of
+    /// `.secret(..)` was given, when a Standard Webhooks declaration reads
+    /// its delivery id from a header other than its signed `webhook-id` /
+    /// `svix-id`, when `body_timeout` is zero, and every error of
     /// [`VerifierBuilder::build`](super::VerifierBuilder::build).
     pub fn build(self) -> crate::Result<WebhookVerifier<E>> {
         let WebhookVerifierBuilder {
@@ -404,9 +534,21 @@ impl<E: Webhook> WebhookVerifierBuilder<E> {
             mut secrets,
             tolerance,
             max_body,
+            body_timeout,
             event: _,
         } = self;
         let name = std::any::type_name::<E>();
+        let body_timeout = body_timeout.unwrap_or(DEFAULT_BODY_TIMEOUT);
+        if body_timeout.is_zero() {
+            return Err(crate::Error::config(format!(
+                "the webhook verifier of `{name}`: `body_timeout` must not be zero"
+            )));
+        }
+        let id_source = declaration
+            .delivery_id
+            .as_ref()
+            .map(|source| source.resolve(&declaration.scheme, name))
+            .transpose()?;
         if secrets.is_empty() {
             let Some((first, rest)) = declaration.secret_env.split_first() else {
                 return Err(crate::Error::config(format!(
@@ -439,6 +581,8 @@ impl<E: Webhook> WebhookVerifierBuilder<E> {
             inner: Arc::new(Inner {
                 verifier: builder.build()?,
                 delivery_id: declaration.delivery_id,
+                id_source,
+                body_timeout,
             }),
             event: PhantomData,
         })
@@ -452,6 +596,7 @@ impl<E> fmt::Debug for WebhookVerifierBuilder<E> {
             .field("secrets", &self.secrets.len())
             .field("tolerance", &self.tolerance)
             .field("max_body", &self.max_body)
+            .field("body_timeout", &self.body_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,8 @@
-//! The receiver pipeline: verify -> claim the delivery id -> enqueue ->
-//! acknowledge; a worker pool runs the handler.
+//! The receiver pipeline: verify -> admit (claim the delivery id and
+//! enqueue, in one step of the receipt backend) -> acknowledge; a worker
+//! pool runs the handler.
 
+mod intake;
 mod stats;
 mod worker;
 
@@ -10,27 +12,31 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use super::typed::{DEFAULT_BODY_TIMEOUT, usable_id};
 use super::{Webhook, WebhookError, WebhookVerifier};
-use crate::store::{Claim, IdempotencyStore, InMemoryQueue, InMemoryStore, Job, Queue};
+use crate::store::{Admission, IdState, InMemoryBackend, Job, ReceiptBackend};
 
 pub use stats::ReceiverStats;
-pub use worker::{WorkerPool, WorkerPoolBuilder};
+pub use worker::{Abandoned, JobInfo, ShutdownReport, WorkerPool, WorkerPoolBuilder};
 
+use intake::Intake;
 use stats::Stats;
 
 /// How a receiver checks a delivery: verifies it, checks that its payload
 /// decodes, and returns its delivery id (`None` when it has none).
 type VerifyFn = dyn Fn(&HeaderMap, &[u8]) -> Result<Option<String>, WebhookError> + Send + Sync;
 
-/// The receiving end of one event type `E`: verifies a delivery, claims
-/// its id, enqueues it and acknowledges it at once; a [`WorkerPool`] from
+/// The receiving end of one event type `E`: verifies a delivery, admits it
+/// (claims its id and enqueues it, in one atomic step of the
+/// [`ReceiptBackend`]) and acknowledges it at once; a [`WorkerPool`] from
 /// [`workers`](Receiver::workers) runs the handler.
 ///
 /// Cheap to clone (`Arc` inside). Serve it with
-/// [`method_router`](Receiver::method_router) (feature `axum`) or call
+/// [`method_router`](Receiver::method_router) (feature `axum`; reads the
+/// body itself under `max_body` and `body_timeout`) or call
 /// [`receive`](Receiver::receive) from any server.
 pub struct Receiver<E> {
     inner: Arc<Shared>,
@@ -39,10 +45,12 @@ pub struct Receiver<E> {
 
 pub(crate) struct Shared {
     verify: Box<VerifyFn>,
-    pub(crate) store: Arc<dyn IdempotencyStore>,
-    pub(crate) queue: Arc<dyn Queue>,
+    pub(crate) backend: Arc<dyn ReceiptBackend>,
     pub(crate) ttl: Duration,
     retry_after: Duration,
+    max_body: usize,
+    body_timeout: Duration,
+    pub(crate) intake: Intake,
     pub(crate) stats: Stats,
 }
 
@@ -57,11 +65,15 @@ impl<E> Clone for Receiver<E> {
 
 impl<E> fmt::Debug for Receiver<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
         f.debug_struct("Receiver")
             .field("event", &std::any::type_name::<E>())
-            .field("ttl", &self.inner.ttl)
-            .field("retry_after", &self.inner.retry_after)
-            .field("stats", &self.inner.stats.snapshot())
+            .field("ttl", &inner.ttl)
+            .field("retry_after", &inner.retry_after)
+            .field("max_body", &inner.max_body)
+            .field("body_timeout", &inner.body_timeout)
+            .field("accepting", &inner.intake.is_open())
+            .field("stats", &inner.stats.snapshot())
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +81,9 @@ impl<E> fmt::Debug for Receiver<E> {
 impl<E: Webhook> Receiver<E> {
     /// A builder over the typed verifier of `E`: a delivery is verified,
     /// decoded into `E`, and its id read from where `E`'s declaration
-    /// says (`delivery_id = ..`, or the scheme's default).
+    /// says (`delivery_id = ..`, or the scheme's default; for Standard
+    /// Webhooks always the signed id). The body limit and read deadline
+    /// start as the verifier's.
     ///
     /// ```
     /// use integrate::webhook::{Receiver, WebhookVerifier, webhook};
@@ -88,26 +102,36 @@ impl<E: Webhook> Receiver<E> {
     /// # }
     /// ```
     pub fn builder(verifier: WebhookVerifier<E>) -> ReceiverBuilder<E> {
-        Self::builder_with(move |headers, body| {
+        let max_body = verifier.max_body();
+        let body_timeout = verifier.body_timeout();
+        let mut builder = Self::builder_with(move |headers, body| {
             verifier
                 .verify(headers, body)
                 .map(|verified| verified.into_parts().1)
-        })
+        });
+        builder.max_body = max_body;
+        builder.body_timeout = body_timeout;
+        builder
     }
 }
 
 impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
-    /// How long a delivery id is remembered when no TTL is set: 72 hours
-    /// (Stripe retries for 3 days).
+    /// How long a done delivery id is remembered when no TTL is set: 72
+    /// hours (Stripe retries for 3 days).
     pub const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
 
     /// The `Retry-After` sent with a 503 when none is set: 5 seconds.
     pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+    /// The whole-body read deadline when none is set: 10 seconds.
+    pub const DEFAULT_BODY_TIMEOUT: Duration = DEFAULT_BODY_TIMEOUT;
+
     /// A builder over a checking function: it verifies the delivery (the
     /// signature over the raw bytes first), checks that the payload
     /// decodes into `E`, and returns the delivery id, or `None` when the
-    /// delivery has none (it is then processed without deduplication).
+    /// delivery has none (it is then processed without deduplication). An
+    /// id it returns is held to the same rule as the typed verifier's (at
+    /// most 256 bytes, not empty, no control characters; else 400).
     ///
     /// [`Receiver::builder`] builds one from the typed
     /// [`WebhookVerifier<E>`]; [`Receiver::from_verifier`] from an untyped
@@ -118,10 +142,11 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
     {
         ReceiverBuilder {
             verify: Box::new(verify),
-            store: None,
-            queue: None,
+            backend: None,
             ttl: Self::DEFAULT_TTL,
             retry_after: Self::DEFAULT_RETRY_AFTER,
+            max_body: super::Verifier::DEFAULT_MAX_BODY,
+            body_timeout: Self::DEFAULT_BODY_TIMEOUT,
             event: PhantomData,
         }
     }
@@ -129,34 +154,46 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
     /// A builder over an untyped [`Verifier`](super::Verifier): the
     /// delivery is verified against the system clock, its payload decoded
     /// as JSON into `E`, and its id read by `delivery_id` from the headers
-    /// and the raw body.
+    /// and the raw body. The body limit starts as the verifier's.
     pub fn from_verifier<F>(verifier: super::Verifier, delivery_id: F) -> ReceiverBuilder<E>
     where
         F: Fn(&HeaderMap, &[u8]) -> Option<String> + Send + Sync + 'static,
     {
-        Self::builder_with(move |headers, body| {
+        let max_body = verifier.max_body();
+        let mut builder = Self::builder_with(move |headers, body| {
             verifier.verify(headers, body)?;
             serde_json::from_slice::<E>(body).map_err(WebhookError::invalid_payload)?;
             Ok(delivery_id(headers, body))
-        })
+        });
+        builder.max_body = max_body;
+        builder
     }
 
-    /// Handles one delivery: verify, claim its id, enqueue. See
+    /// Handles one delivery whose body was read: verify, then admit. See
     /// [`Outcome`] for the answers.
+    ///
+    /// Cancel-safe: the backend's admission is atomic, so a dropped future
+    /// (a provider that hung up) leaves the delivery either admitted (its
+    /// redelivery is then a duplicate, and the job is processed) or not
+    /// admitted at all (its redelivery is admitted).
     pub async fn receive(&self, headers: &HeaderMap, body: Bytes) -> Outcome {
         let inner = &*self.inner;
+        let Some(_admitting) = inner.intake.enter() else {
+            inner.stats.unavailable();
+            tracing::debug!(
+                webhook.event = "unavailable",
+                reason = "stopped",
+                "webhook delivery refused: the workers have stopped"
+            );
+            return self.unavailable();
+        };
         let id = match (inner.verify)(headers, &body) {
+            Ok(Some(id)) if !usable_id(&id) => Err(WebhookError::invalid_delivery_id()),
+            checked => checked,
+        };
+        let id = match id {
             Ok(id) => id,
-            Err(e) => {
-                inner.stats.rejected();
-                tracing::debug!(
-                    webhook.event = "rejected",
-                    http.status = e.status().as_u16(),
-                    error = %e,
-                    "webhook delivery rejected"
-                );
-                return Outcome::Rejected(e);
-            }
+            Err(e) => return self.rejected(e),
         };
         inner.stats.received();
         tracing::trace!(
@@ -164,62 +201,48 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
             delivery.id = id.as_deref(),
             "webhook delivery received"
         );
-        if let Some(id) = id.as_deref() {
-            match inner.store.claim(id, inner.ttl).await {
-                Ok(Claim::Claimed) => {}
-                Ok(claim @ (Claim::Pending | Claim::Done)) => {
-                    inner.stats.duplicate();
-                    tracing::debug!(
-                        webhook.event = "duplicate",
-                        delivery.id = id,
-                        delivery.state = if claim == Claim::Done {
-                            "done"
-                        } else {
-                            "pending"
-                        },
-                        "duplicate webhook delivery acknowledged"
-                    );
-                    return Outcome::Duplicate;
-                }
-                Err(e) => {
-                    inner.stats.unavailable();
-                    tracing::warn!(
-                        webhook.event = "unavailable",
-                        delivery.id = id,
-                        error = %e,
-                        "idempotency store refused the claim"
-                    );
-                    return self.unavailable();
-                }
-            }
-        }
-        let job = Job::new(id, body);
-        let id = job.delivery_id().map(str::to_owned);
-        match inner.queue.push(job).await {
-            Ok(()) => {
+        let content_type = headers.get(header::CONTENT_TYPE).cloned();
+        let job = Job::new(id.clone(), body).with_content_type(content_type);
+        match inner.backend.admit(job, inner.ttl).await {
+            Ok(Admission::Admitted) => {
                 inner.stats.enqueued();
                 Outcome::Accepted
             }
+            Ok(Admission::Duplicate(state)) => {
+                inner.stats.duplicate();
+                tracing::debug!(
+                    webhook.event = "duplicate",
+                    delivery.id = id.as_deref(),
+                    delivery.state = match state {
+                        IdState::Pending => "pending",
+                        IdState::Done => "done",
+                    },
+                    "duplicate webhook delivery acknowledged"
+                );
+                Outcome::Duplicate
+            }
             Err(e) => {
-                if let Some(id) = id.as_deref()
-                    && let Err(release) = inner.store.release(id).await
-                {
-                    tracing::warn!(
-                        delivery.id = id,
-                        error = %release,
-                        "could not release the claim of a delivery the queue refused"
-                    );
-                }
                 inner.stats.unavailable();
                 tracing::warn!(
                     webhook.event = "unavailable",
                     delivery.id = id.as_deref(),
                     error = %e,
-                    "queue refused the delivery"
+                    "the receipt backend did not admit the delivery"
                 );
                 self.unavailable()
             }
         }
+    }
+
+    fn rejected(&self, e: WebhookError) -> Outcome {
+        self.inner.stats.rejected();
+        tracing::debug!(
+            webhook.event = "rejected",
+            http.status = e.status().as_u16(),
+            error = %e,
+            "webhook delivery rejected"
+        );
+        Outcome::Rejected(e)
     }
 
     fn unavailable(&self) -> Outcome {
@@ -229,7 +252,7 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
     }
 
     /// A builder of the worker pool that runs the handler on this
-    /// receiver's queue.
+    /// receiver's jobs.
     pub fn workers(&self) -> WorkerPoolBuilder<E> {
         WorkerPoolBuilder::new(Arc::clone(&self.inner))
     }
@@ -241,29 +264,63 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
         self.inner.stats.snapshot()
     }
 
-    /// The idempotency store.
+    /// The receipt backend (inspect it, list, re-drive or purge dead
+    /// letters).
     #[must_use]
-    pub fn store(&self) -> &Arc<dyn IdempotencyStore> {
-        &self.inner.store
+    pub fn backend(&self) -> &Arc<dyn ReceiptBackend> {
+        &self.inner.backend
     }
 
-    /// The queue (inspect it, re-drive dead letters).
+    /// Whether deliveries are admitted: until the last worker pool on
+    /// this receiver stops (or before any is started), after which every
+    /// delivery is answered 503.
     #[must_use]
-    pub fn queue(&self) -> &Arc<dyn Queue> {
-        &self.inner.queue
+    pub fn is_accepting(&self) -> bool {
+        self.inner.intake.is_open()
     }
 
-    /// A `POST` route that answers with [`receive`](Receiver::receive)'s
-    /// [`Outcome`]; mount it with `Router::route(path, ..)`.
+    /// The largest body the route reads, in bytes.
+    #[must_use]
+    pub fn max_body(&self) -> usize {
+        self.inner.max_body
+    }
+
+    /// The route's whole-body read deadline.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
+    }
+
+    /// A `POST` route that reads the body itself (at most
+    /// [`max_body`](ReceiverBuilder::max_body) bytes, within
+    /// [`body_timeout`](ReceiverBuilder::body_timeout); axum's
+    /// `DefaultBodyLimit` does not apply) and answers with
+    /// [`receive`](Receiver::receive)'s [`Outcome`]; mount it with
+    /// `Router::route(path, ..)`.
     #[cfg(feature = "axum")]
     pub fn method_router<S>(&self) -> axum::routing::MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
     {
         let receiver = self.clone();
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| async move {
-            receiver.receive(&headers, body).await
+        axum::routing::post(move |request: axum::extract::Request| async move {
+            receiver.receive_request(request).await
         })
+    }
+
+    #[cfg(feature = "axum")]
+    async fn receive_request(&self, request: axum::extract::Request) -> Outcome {
+        let inner = &*self.inner;
+        if !inner.intake.is_open() {
+            // Answered before reading the body.
+            inner.stats.unavailable();
+            return self.unavailable();
+        }
+        let (parts, body) = request.into_parts();
+        match super::body::read(&parts.headers, body, inner.max_body, inner.body_timeout).await {
+            Ok(bytes) => self.receive(&parts.headers, bytes).await,
+            Err(e) => self.rejected(e),
+        }
     }
 }
 
@@ -271,10 +328,11 @@ impl<E: DeserializeOwned + Send + 'static> Receiver<E> {
 #[must_use]
 pub struct ReceiverBuilder<E> {
     verify: Box<VerifyFn>,
-    store: Option<Arc<dyn IdempotencyStore>>,
-    queue: Option<Arc<dyn Queue>>,
+    backend: Option<Arc<dyn ReceiptBackend>>,
     ttl: Duration,
     retry_after: Duration,
+    max_body: usize,
+    body_timeout: Duration,
     event: PhantomData<fn() -> E>,
 }
 
@@ -283,37 +341,27 @@ impl<E> fmt::Debug for ReceiverBuilder<E> {
         f.debug_struct("ReceiverBuilder")
             .field("ttl", &self.ttl)
             .field("retry_after", &self.retry_after)
+            .field("max_body", &self.max_body)
+            .field("body_timeout", &self.body_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl<E: DeserializeOwned + Send + 'static> ReceiverBuilder<E> {
-    /// The idempotency store; default an [`InMemoryStore`] of 100,000
-    /// records.
-    pub fn store(mut self, store: impl IdempotencyStore) -> Self {
-        self.store = Some(Arc::new(store));
+    /// The receipt backend; default an [`InMemoryBackend`] with its default
+    /// bounds.
+    pub fn backend(mut self, backend: impl ReceiptBackend) -> Self {
+        self.backend = Some(Arc::new(backend));
         self
     }
 
-    /// The idempotency store, shared.
-    pub fn shared_store(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
-        self.store = Some(store);
+    /// The receipt backend, shared (e.g. to inspect it from a test).
+    pub fn shared_backend(mut self, backend: Arc<dyn ReceiptBackend>) -> Self {
+        self.backend = Some(backend);
         self
     }
 
-    /// The queue; default an [`InMemoryQueue`] of 10,000 jobs.
-    pub fn queue(mut self, queue: impl Queue) -> Self {
-        self.queue = Some(Arc::new(queue));
-        self
-    }
-
-    /// The queue, shared.
-    pub fn shared_queue(mut self, queue: Arc<dyn Queue>) -> Self {
-        self.queue = Some(queue);
-        self
-    }
-
-    /// How long a delivery id is remembered, pending or done; default
+    /// How long a done delivery id is remembered; default
     /// [`Receiver::DEFAULT_TTL`] (72 h).
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
@@ -327,28 +375,56 @@ impl<E: DeserializeOwned + Send + 'static> ReceiverBuilder<E> {
         self
     }
 
+    /// The largest body [`method_router`](Receiver::method_router) reads,
+    /// in bytes; default the verifier's `max_body` (1 MiB unless set). A
+    /// typed verifier still applies its own limit: raise both.
+    pub fn max_body(mut self, max_body: usize) -> Self {
+        self.max_body = max_body;
+        self
+    }
+
+    /// The deadline for reading a whole body in
+    /// [`method_router`](Receiver::method_router); default the verifier's
+    /// (10 s unless set). A body still arriving then is answered 408 and
+    /// its connection closed.
+    pub fn body_timeout(mut self, body_timeout: Duration) -> Self {
+        self.body_timeout = body_timeout;
+        self
+    }
+
     /// The receiver.
     ///
     /// # Errors
     ///
-    /// A [`Config`](crate::ErrorKind::Config) error when the TTL is zero.
+    /// A [`Config`](crate::ErrorKind::Config) error when the TTL, the body
+    /// limit or the body deadline is zero.
     pub fn build(self) -> crate::Result<Receiver<E>> {
         if self.ttl.is_zero() {
             return Err(crate::Error::config(
                 "webhook receiver: the ttl of delivery ids must not be zero",
             ));
         }
+        if self.max_body == 0 {
+            return Err(crate::Error::config(
+                "webhook receiver: `max_body` must not be zero",
+            ));
+        }
+        if self.body_timeout.is_zero() {
+            return Err(crate::Error::config(
+                "webhook receiver: `body_timeout` must not be zero",
+            ));
+        }
         Ok(Receiver {
             inner: Arc::new(Shared {
                 verify: self.verify,
-                store: self
-                    .store
-                    .unwrap_or_else(|| Arc::new(InMemoryStore::new(100_000))),
-                queue: self
-                    .queue
-                    .unwrap_or_else(|| Arc::new(InMemoryQueue::new(10_000))),
+                backend: self
+                    .backend
+                    .unwrap_or_else(|| Arc::new(InMemoryBackend::new())),
                 ttl: self.ttl,
                 retry_after: self.retry_after,
+                max_body: self.max_body,
+                body_timeout: self.body_timeout,
+                intake: Intake::default(),
                 stats: Stats::default(),
             }),
             event: PhantomData,
@@ -360,15 +436,17 @@ impl<E: DeserializeOwned + Send + 'static> ReceiverBuilder<E> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// Verified, claimed and enqueued: `202 Accepted`.
+    /// Verified and admitted (its id claimed and its job enqueued, in one
+    /// step): `202 Accepted`.
     Accepted,
-    /// A delivery with this id is pending or done; acknowledged without
-    /// enqueueing: `200 OK`.
+    /// A delivery with this id was admitted before and its job is held or
+    /// finished; acknowledged without enqueueing: `200 OK`.
     Duplicate,
-    /// Verification failed: the error's status (400, 401, 413).
+    /// Verification failed, or the body could not be read: the error's
+    /// status (400, 401, 408, 413).
     Rejected(WebhookError),
-    /// The queue (or the idempotency store) refused it; the claim was
-    /// released: `503` with `Retry-After`.
+    /// The backend is full or unavailable, or the workers have stopped;
+    /// nothing was claimed: `503` with `Retry-After`.
     Unavailable {
         /// The wait sent in `Retry-After`.
         retry_after: Duration,
@@ -414,7 +492,7 @@ impl axum::response::IntoResponse for Outcome {
         match self {
             Outcome::Accepted => (status, "accepted").into_response(),
             Outcome::Duplicate => (status, "duplicate").into_response(),
-            Outcome::Rejected(e) => (status, e.to_string()).into_response(),
+            Outcome::Rejected(e) => super::body::error_response(&e),
             Outcome::Unavailable { .. } => {
                 let secs = self.retry_after_secs().unwrap_or(1);
                 (

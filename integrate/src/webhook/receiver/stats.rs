@@ -14,7 +14,8 @@ pub struct ReceiverStats {
     pub duplicates: u64,
     /// Deliveries enqueued.
     pub enqueued: u64,
-    /// Deliveries answered 503 (queue full, store refused).
+    /// Deliveries answered 503 (backend full or unavailable, workers
+    /// stopped).
     pub unavailable: u64,
     /// Jobs whose handler succeeded.
     pub processed: u64,
@@ -22,6 +23,9 @@ pub struct ReceiverStats {
     pub failed_attempts: u64,
     /// Jobs dead-lettered.
     pub dead_lettered: u64,
+    /// Jobs whose handler was still running when a shutdown's grace period
+    /// ended (their leases were given back).
+    pub abandoned: u64,
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +38,7 @@ pub(crate) struct Stats {
     processed: AtomicU64,
     failed_attempts: AtomicU64,
     dead_lettered: AtomicU64,
+    abandoned: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -65,6 +70,9 @@ impl Stats {
     pub(crate) fn dead_lettered(&self) {
         bump(&self.dead_lettered);
     }
+    pub(crate) fn abandoned(&self) {
+        bump(&self.abandoned);
+    }
 
     pub(crate) fn snapshot(&self) -> ReceiverStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -77,6 +85,7 @@ impl Stats {
             processed: get(&self.processed),
             failed_attempts: get(&self.failed_attempts),
             dead_lettered: get(&self.dead_lettered),
+            abandoned: get(&self.abandoned),
         }
     }
 }
